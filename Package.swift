@@ -1,0 +1,95 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "imjoy",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "imjoy", targets: ["imjoy"]),
+        .library(name: "MessagePack", targets: ["MessagePack"]),
+        .library(name: "ImJoyRPC", targets: ["ImJoyRPC"]),
+        .library(name: "ImJoyEngine", targets: ["ImJoyEngine"]),
+        .library(name: "ImJoyServer", targets: ["ImJoyServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+    ],
+    targets: [
+        .target(name: "MessagePack", swiftSettings: swiftSettings),
+        .target(
+            name: "ImJoyRPC",
+            dependencies: [
+                "MessagePack",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ImJoyEngine",
+            dependencies: [
+                "MessagePack",
+                "ImJoyRPC",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ImJoyServer",
+            dependencies: [
+                "ImJoyEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ImJoyTesting",
+            dependencies: ["ImJoyRPC", "MessagePack", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "imjoy",
+            dependencies: [
+                "ImJoyServer",
+                "ImJoyEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "MessagePackTests", dependencies: ["MessagePack"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "ImJoyRPCTests", dependencies: ["ImJoyRPC", "ImJoyTesting", "MessagePack"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ImJoyEngineTests",
+            dependencies: ["ImJoyEngine", "ImJoyRPC", "ImJoyTesting", "MessagePack", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ImJoyServerTests",
+            dependencies: [
+                "ImJoyServer", "ImJoyEngine", "ImJoyTesting",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

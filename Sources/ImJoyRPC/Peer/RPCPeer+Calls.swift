@@ -1,0 +1,204 @@
+import Foundation
+public import MessagePack
+
+extension RPCPeer {
+    /// A function of another peer, called with a compact promise (`_rpromise: "*"`).
+    public func remoteFunction(target: String, method: String) -> RPCFunction {
+        let target = Address.absolute(target, in: configuration.workspace)
+        let descriptor: MessagePackMap = [
+            "_rtype": "method", "_rserver": .string(configuration.serverBaseURL), "_rtarget": .string(target),
+            "_rmethod": .string(method), "_rpromise": "*",
+        ]
+        return RPCFunction(
+            remote: RemoteFunction(
+                target: target, method: method, promise: .compact, name: nil, descriptor: descriptor,
+                remoteParent: nil, peer: self))
+    }
+
+    /// Calls `method` on `target` and decodes the result.
+    public func call(
+        target: String, method: String, arguments: [RPCValue] = [], kwargs: RPCObject? = nil,
+        timeout: Duration? = nil
+    ) async throws -> RPCValue {
+        let function = remoteFunction(target: target, method: method)
+        guard case .remote(let remote) = function.kind else { return .null }
+        return try await call(remote, arguments: arguments, kwargs: kwargs, timeout: timeout)
+    }
+
+    /// Calls `method` on `target` and returns the result undecoded (for relaying it verbatim).
+    public func callRaw(
+        target: String, method: String, arguments: [RPCValue] = [], timeout: Duration? = nil
+    ) async throws -> MessagePackValue {
+        let function = remoteFunction(target: target, method: method)
+        guard case .remote(let remote) = function.kind else { return .nil }
+        let answer = try await send(remote, arguments: arguments, kwargs: nil, timeout: timeout)
+        return answer?.value ?? .nil
+    }
+
+    /// Fetches a service of another peer through that peer's built-in `get_service`.
+    public func remoteService(of target: String, id: String, timeout: Duration? = nil) async throws -> RPCObject {
+        let value = try await call(
+            target: target, method: "services.built-in.get_service", arguments: [.string(id)], timeout: timeout)
+        guard let object = value.objectValue else {
+            throw RPCError(.invalidMessage, "\(target) answered get_service(\(id)) with something that is not a service")
+        }
+        return object
+    }
+
+    /// Sends an event (`type` ≠ `"method"`) to every subscriber of the workspace (`to: "*"`).
+    public func emit(event type: String, data: RPCValue) async throws {
+        var sink = EncodingSink(peerAddress: address, serverBaseURL: configuration.serverBaseURL, sessionID: nil)
+        let main: MessagePackMap = [
+            "type": .string(type), "from": .string(address), "to": "*",
+            "data": ValueCodec.encode(data, into: &sink, allowCallables: false),
+        ]
+        try await transport.send(FrameBuilder.frame(main: main, extra: nil))
+    }
+
+    func call(
+        _ remote: RemoteFunction, arguments: [RPCValue], kwargs: RPCObject?, timeout: Duration? = nil
+    ) async throws -> RPCValue {
+        guard let answer = try await send(remote, arguments: arguments, kwargs: kwargs, timeout: timeout) else {
+            return .null
+        }
+        return ValueCodec.decode(answer.value, peer: self, remoteWorkspace: answer.remoteWorkspace, remoteParent: nil)
+    }
+
+    /// Sends a call; returns the raw answer, or `nil` for fire-and-forget calls.
+    func send(
+        _ remote: RemoteFunction, arguments: [RPCValue], kwargs: RPCObject?, timeout: Duration?
+    ) async throws -> PendingReply.Answer? {
+        if isClosed {
+            throw RPCError(.connectionClosed, "Connection is closed: cannot call \(remote.target):\(remote.method)")
+        }
+        let sessionID = ShortID.make()
+        var all = arguments
+        if let kwargs { all.append(.object(kwargs)) }
+        var sink = EncodingSink(
+            peerAddress: address, serverBaseURL: configuration.serverBaseURL, sessionID: sessionID,
+            recipient: remote.target)
+        let encodedArguments = all.map { ValueCodec.encode($0, into: &sink) }
+
+        var main: MessagePackMap = [
+            "type": "method", "from": .string(address), "to": .string(remote.target), "method": .string(remote.method),
+        ]
+        if let parent = remote.remoteParent { main["parent"] = .string(parent) }
+        var extra = MessagePackMap()
+        if !encodedArguments.isEmpty { extra["args"] = .array(encodedArguments) }
+        if kwargs != nil { extra["with_kwargs"] = true }
+
+        var reply: PendingReply?
+        if remote.promise != .none {
+            let effective = timeout ?? configuration.methodTimeout
+            reply = PendingReply(timeout: effective)
+            main["session"] = .string(sessionID)
+            let seconds = Double(effective.components.seconds) + Double(effective.components.attoseconds) / 1e18
+            if remote.promise == .explicit {
+                extra["promise"] = explicitPromise(sessionID: sessionID, interval: seconds / 2)
+            } else {
+                extra["promise"] = "*"
+                extra["t"] = .double(seconds / 2)
+            }
+        }
+        remember(sink, sessionID: sessionID, target: remote.target, reply: reply)
+
+        let frame = FrameBuilder.frame(main: main, extra: extra)
+        do {
+            if frame.count > configuration.chunkSize + 1024 {
+                try await sendChunked(frame, to: remote.target, key: remote.remoteParent)
+            } else {
+                try await transport.send(frame)
+            }
+        } catch {
+            forgetSession(sessionID)
+            throw error is RPCError
+                ? error
+                : RPCError(.connectionClosed, "Failed to send the call \(remote.target):\(remote.method): \(error)")
+        }
+        guard let reply else { return nil }
+        defer { finishCall(sessionID) }
+        return try await reply.wait()
+    }
+
+    /// Keeps what a call needs locally: the pending reply and any callbacks or interfaces it sent.
+    func remember(_ sink: EncodingSink, sessionID: String, target: String, reply: PendingReply?) {
+        for service in sink.interfaces { services[service.id] = service }
+        guard reply != nil || !sink.callbacks.isEmpty else { return }
+        sessions[sessionID] = Session(
+            target: target, reply: reply, callbacks: sink.callbacks, lastActivity: .now)
+    }
+
+    func finishCall(_ sessionID: String) {
+        sessions[sessionID]?.reply = nil
+        if sessions[sessionID]?.isIdle == true { sessions.removeValue(forKey: sessionID) }
+    }
+
+    func forgetSession(_ sessionID: String) {
+        sessions[sessionID]?.reply?.settle(.failure(RPCError(.connectionClosed, "the call could not be sent")))
+        sessions.removeValue(forKey: sessionID)
+    }
+
+    private func explicitPromise(sessionID: String, interval: Double) -> MessagePackValue {
+        func callback(_ name: String) -> MessagePackValue {
+            [
+                "_rtype": "method", "_rtarget": .string(address), "_rmethod": .string("\(sessionID).\(name)"),
+                "_rpromise": false,
+            ]
+        }
+        return [
+            "heartbeat": callback("heartbeat"), "interval": .double(interval), "resolve": callback("resolve"),
+            "reject": callback("reject"),
+        ]
+    }
+
+    // MARK: - Chunking (PROTOCOL.md §2.6)
+
+    /// Sends a frame too large for one message through the receiver's built-in `message_cache`.
+    func sendChunked(_ frame: Data, to target: String, key: String?) async throws {
+        let version = try await builtInVersion(of: target)
+        let messageKey = key ?? ShortID.make()
+        let heartbeat = RPCValue.bool(key != nil)
+        let cache = "services.built-in.message_cache"
+        _ = try await call(target: target, method: "\(cache).create", arguments: [.string(messageKey), heartbeat])
+        let chunkSize = configuration.chunkSize
+        let count = (frame.count + chunkSize - 1) / chunkSize
+        func chunk(_ i: Int) -> RPCValue {
+            let start = frame.startIndex + i * chunkSize
+            return .bytes(frame[start..<min(start + chunkSize, frame.endIndex)])
+        }
+        do {
+            if version >= 3 {
+                let limit = max(1, configuration.maxConcurrentChunks)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for i in 0..<count {
+                        if i >= limit { try await group.next() }
+                        group.addTask {
+                            _ = try await self.call(
+                                target: target, method: "\(cache).set",
+                                arguments: [.string(messageKey), .int(Int64(i)), chunk(i), heartbeat])
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            } else {
+                for i in 0..<count {
+                    _ = try await call(
+                        target: target, method: "\(cache).append", arguments: [.string(messageKey), chunk(i), heartbeat])
+                }
+            }
+            _ = try await call(target: target, method: "\(cache).process", arguments: [.string(messageKey), heartbeat])
+        } catch {
+            _ = try? await call(target: target, method: "\(cache).remove", arguments: [.string(messageKey)])
+            throw error
+        }
+    }
+
+    /// The `api_version` of a peer's built-in service (cached per peer).
+    private func builtInVersion(of target: String) async throws -> Int {
+        if let known = builtInVersions[target] { return known }
+        let builtIn = try await remoteService(of: target, id: "built-in")
+        let version = builtIn["config"]?["api_version"]?.intValue ?? 2
+        builtInVersions[target] = version
+        return version
+    }
+}

@@ -1,0 +1,190 @@
+public import Foundation
+public import Logging
+public import MessagePack
+
+/// One RPC peer of PROTOCOL.md §3, independent of the transport: it serves local services and callbacks,
+/// calls other peers, answers with promises and heartbeats, and chunks large messages.
+///
+/// ```swift
+/// let peer = RPCPeer(configuration: .init(clientID: "me", workspace: "ws-1", serverBaseURL: url),
+///                    transport: transport, logger: logger)
+/// await peer.addService(calc)
+/// try await withThrowingDiscardingTaskGroup { group in
+///     group.addTask { await peer.run(frames: inbound) }   // until the connection closes
+///     let add = await peer.remoteFunction(target: "ws-2/other", method: "services.calc.add")
+///     print(try await add(1, 2))
+/// }
+/// ```
+/// - Important: frames must be handed to ``run(frames:)`` in arrival order; it processes them in that order.
+public actor RPCPeer {
+    /// Settings of a peer; only the address parts change (on reconnection).
+    public struct Configuration: Sendable {
+        public var clientID: String
+        public var workspace: String
+        /// `public_base_url` of the server; stamped into every function descriptor as `_rserver`.
+        public var serverBaseURL: String
+        /// Client id of the workspace manager; its calls may reach protected services.
+        public var managerID: String?
+        /// Time a call may go without an answer or a heartbeat.
+        public var methodTimeout: Duration
+        /// Size of the chunks of a large message, and the threshold above which messages are chunked.
+        public var chunkSize: Int
+        /// Chunks of one message sent concurrently.
+        public var maxConcurrentChunks: Int
+        /// Largest message assembled from chunks.
+        public var maxAssembledMessageSize: Int
+        /// How long a session holding callbacks survives without activity.
+        public var sessionLifetime: Duration
+        public var decodingLimits: DecodingLimits
+
+        public init(
+            clientID: String, workspace: String, serverBaseURL: String, managerID: String? = nil,
+            methodTimeout: Duration = .seconds(30), chunkSize: Int = 256 * 1024, maxConcurrentChunks: Int = 30,
+            maxAssembledMessageSize: Int = 1 << 31, sessionLifetime: Duration = .seconds(600),
+            decodingLimits: DecodingLimits = .default
+        ) {
+            self.clientID = clientID
+            self.workspace = workspace
+            self.serverBaseURL = serverBaseURL
+            self.managerID = managerID
+            self.methodTimeout = methodTimeout
+            self.chunkSize = chunkSize
+            self.maxConcurrentChunks = maxConcurrentChunks
+            self.maxAssembledMessageSize = maxAssembledMessageSize
+            self.sessionLifetime = sessionLifetime
+            self.decodingLimits = decodingLimits
+        }
+    }
+
+    /// Work that runs outside the actor (a service function and its reply).
+    typealias Work = @Sendable () async -> Void
+
+    public private(set) var configuration: Configuration
+    let transport: any RPCTransport
+    var logger: Logger
+
+    var services: [String: RPCService] = [:]
+    var sessions: [String: Session] = [:]
+    var chunkAssemblies: [ChunkAssembly.Key: ChunkAssembly] = [:]
+    var builtInVersions: [String: Int] = [:]
+    var eventHandlers: [String: [@Sendable (RPCObject) async -> Void]] = [:]
+    var isClosed = false
+
+    public init(configuration: Configuration, transport: any RPCTransport, logger: Logger) {
+        self.configuration = configuration
+        self.transport = transport
+        self.logger = logger
+        self.logger[metadataKey: "peer.id"] = "\(configuration.workspace)/\(configuration.clientID)"
+    }
+
+    /// This peer's address `"<workspace>/<client_id>"`.
+    public var address: String { "\(configuration.workspace)/\(configuration.clientID)" }
+
+    /// Changes the workspace or manager after a reconnection.
+    public func updateAddress(workspace: String, managerID: String?) {
+        configuration.workspace = workspace
+        configuration.managerID = managerID
+        isClosed = false
+    }
+
+    // MARK: - Local services
+
+    /// Adds or replaces a local service.
+    public func addService(_ service: RPCService) {
+        services[service.id] = service
+    }
+
+    /// Removes a local service; returns whether it existed.
+    @discardableResult
+    public func removeService(id: String) -> Bool {
+        services.removeValue(forKey: id) != nil
+    }
+
+    /// The ids of the local services.
+    public var serviceIDs: [String] { services.keys.sorted() }
+
+    /// The info the manager's `register_service` expects for a local service.
+    public func serviceInfo(id: String) -> MessagePackValue? {
+        services[id]?.info(workspace: configuration.workspace, clientID: configuration.clientID)
+    }
+
+    /// The info of the always-present `built-in` service.
+    public func builtInServiceInfo() -> MessagePackValue {
+        BuiltInService.info(workspace: configuration.workspace, clientID: configuration.clientID)
+    }
+
+    /// Registers a handler for events of `type` (messages whose `type` is not `"method"`).
+    public func on(event type: String, _ handler: @escaping @Sendable (RPCObject) async -> Void) {
+        eventHandlers[type, default: []].append(handler)
+    }
+
+    // MARK: - Running
+
+    /// Processes inbound frames in order until the sequence ends, running service calls concurrently.
+    /// When it ends (the connection closed), every pending call fails at once.
+    public func run<Frames: AsyncSequence & Sendable>(frames: Frames) async where Frames.Element == Data {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.sweepTimeouts() }
+            do {
+                for try await frame in frames {
+                    for work in self.receive(frame) {
+                        group.addTask { await work() }
+                    }
+                }
+            } catch {
+                logger.debug("Inbound frames ended with an error", metadata: ["error": "\(error)"])
+            }
+            connectionClosed(reason: "Connection was closed")
+            group.cancelAll()
+        }
+    }
+
+    /// Fails every pending call (our connection is gone) and forgets chunk assemblies.
+    public func connectionClosed(reason: String) {
+        isClosed = true
+        for (id, session) in sessions {
+            session.reply?.settle(.failure(RPCError(.connectionClosed, reason)))
+            if session.reply != nil { sessions[id]?.reply = nil }
+        }
+        sessions = sessions.filter { !$0.value.isIdle }
+        chunkAssemblies.removeAll()
+        builtInVersions.removeAll()
+    }
+
+    /// Fails every call pending to `address` and drops the `_rintf` services only it could call.
+    public func peerDisconnected(_ address: String) {
+        let reason = "Client disconnected: \(address)"
+        for (id, session) in sessions where session.target == address {
+            session.reply?.settle(.failure(RPCError(.peerDisconnected, reason)))
+            sessions.removeValue(forKey: id)
+        }
+        for (id, service) in services where service.allowedCaller == address {
+            services.removeValue(forKey: id)
+        }
+        builtInVersions.removeValue(forKey: address)
+        chunkAssemblies = chunkAssemblies.filter { $0.key.sender != address }
+    }
+
+    /// Times out calls without news and forgets idle sessions, until cancelled.
+    private func sweepTimeouts() async {
+        let tick = Duration.milliseconds(100)
+        var sinceCleanup = Duration.zero
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: tick) } catch { return }
+            for (id, session) in sessions {
+                guard let reply = session.reply, reply.advance(by: tick) else { continue }
+                reply.settle(.failure(RPCError(.timeout, "Method call timed out: \(session.target ?? "?") (session \(id))")))
+                sessions[id]?.reply = nil
+                if sessions[id]?.isIdle == true { sessions.removeValue(forKey: id) }
+            }
+            sinceCleanup += tick
+            if sinceCleanup >= .seconds(5) {
+                sinceCleanup = .zero
+                let now = ContinuousClock.now
+                sessions = sessions.filter { _, s in
+                    s.reply != nil || now - s.lastActivity < configuration.sessionLifetime
+                }
+            }
+        }
+    }
+}
