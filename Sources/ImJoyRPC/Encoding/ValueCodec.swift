@@ -1,8 +1,8 @@
 import Foundation
-import MessagePack
+public import MessagePack
 
 /// Converts between ``RPCValue`` and the msgpack form of PROTOCOL.md §3.6.
-enum ValueCodec {
+public enum ValueCodec {
     /// Encodes a value that holds no functions or generators (service config, plain data).
     /// Functions and generators become `nil`.
     static func plain(_ value: RPCValue) -> MessagePackValue {
@@ -180,5 +180,13 @@ enum ValueCodec {
             return joined
         default: return nil
         }
+    }
+}
+
+extension ValueCodec {
+    /// Encodes a value for storage or relaying (functions and generators become their descriptors or `nil`).
+    public static func encodePlain(_ value: RPCValue) -> MessagePackValue {
+        var sink = EncodingSink(peerAddress: "", serverBaseURL: "", sessionID: nil)
+        return encode(value, into: &sink, allowCallables: false)
     }
 }

@@ -87,6 +87,11 @@ public actor RPCPeer {
         isClosed = false
     }
 
+    /// Changes the `public_base_url` stamped into descriptors (the server learned its port).
+    public func updateServerBaseURL(_ url: String) {
+        configuration.serverBaseURL = url
+    }
+
     // MARK: - Local services
 
     /// Adds or replaces a local service.

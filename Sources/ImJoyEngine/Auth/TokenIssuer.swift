@@ -1,0 +1,153 @@
+public import Foundation
+import JWTKit
+
+/// Issues and verifies the engine's tokens: HS256 JWTs with Hypha-style claims
+/// (`scope` = `ws:<workspace>#<r|rw|a> … cid:<client> wid:<workspace>`), signed with a secret kept in the
+/// data directory so tokens survive restarts.
+public final class TokenIssuer: Sendable {
+    /// What a token is for: logging in (`token`) or resuming a connection (`reconnection_token`).
+    public enum Kind: String, Sendable {
+        case access
+        case reconnection
+    }
+
+    /// A verified token.
+    public struct Grant: Sendable {
+        public var user: UserInfo
+        public var kind: Kind
+        /// `wid`: the workspace the token places its holder in.
+        public var workspace: String?
+        /// `cid`: the only client id that may use the token.
+        public var clientID: String?
+    }
+
+    private let keys: JWTKeyCollection
+    private static let issuer = "imjoy-engine"
+
+    private init(keys: JWTKeyCollection) {
+        self.keys = keys
+    }
+
+    /// Loads the signing secret from `<dataDirectory>/jwt-secret`, creating it (mode 0600) on first use.
+    public static func load(dataDirectory: URL) async throws -> TokenIssuer {
+        let url = dataDirectory.appendingPathComponent("jwt-secret")
+        let secret: Data
+        if let existing = try? Data(contentsOf: url), existing.count >= 32 {
+            secret = existing
+        } else {
+            var rng = SystemRandomNumberGenerator()
+            secret = Data((0..<48).map { _ in UInt8.random(in: 0...255, using: &rng) }).base64EncodedData()
+            try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+            try secret.write(to: url, options: .atomic)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+        }
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        return TokenIssuer(keys: keys)
+    }
+
+    /// Signs a token for `user`.
+    public func issue(
+        for user: UserInfo, kind: Kind, workspace: String?, clientID: String?, lifetime: Duration
+    ) async throws -> String {
+        var scope = user.workspaces.sorted { $0.key < $1.key }.map { "ws:\($0.key)#\($0.value.rawValue)" }
+        if let clientID { scope.append("cid:\(clientID)") }
+        if let workspace { scope.append("wid:\(workspace)") }
+        let now = Date()
+        let payload = TokenPayload(
+            iss: IssuerClaim(value: Self.issuer), sub: SubjectClaim(value: user.id), iat: IssuedAtClaim(value: now),
+            exp: ExpirationClaim(value: now.addingTimeInterval(lifetime.seconds)), scope: scope.joined(separator: " "),
+            roles: user.roles, email: user.email, parent: user.parent, kind: kind.rawValue, anonymous: user.isAnonymous)
+        return try await keys.sign(payload)
+    }
+
+    /// Verifies a token and returns what it grants.
+    /// - Throws: ``AuthError`` saying why the token is not accepted.
+    public func verify(_ token: String, as expected: Kind) async throws(AuthError) -> Grant {
+        let payload: TokenPayload
+        do {
+            payload = try await keys.verify(token, as: TokenPayload.self)
+        } catch let error as JWTError {
+            throw AuthError(Self.reason(for: error))
+        } catch {
+            throw AuthError("the token could not be read (\(error))")
+        }
+        guard payload.iss.value == Self.issuer else {
+            throw AuthError("the token was not issued by this engine")
+        }
+        guard payload.kind == expected.rawValue else {
+            throw AuthError(
+                expected == .reconnection
+                    ? "a login token was sent as reconnection_token" : "a reconnection token was sent as token")
+        }
+        var workspaces: [String: Permission] = [:]
+        var clientID: String?
+        var workspace: String?
+        for part in payload.scope.split(separator: " ") {
+            if part.hasPrefix("ws:"), let hash = part.lastIndex(of: "#"),
+                let permission = Permission(name: String(part[part.index(after: hash)...]))
+            {
+                workspaces[String(part[part.index(part.startIndex, offsetBy: 3)..<hash])] = permission
+            } else if part.hasPrefix("cid:") {
+                clientID = String(part.dropFirst(4))
+            } else if part.hasPrefix("wid:") {
+                workspace = String(part.dropFirst(4))
+            }
+        }
+        let user = UserInfo(
+            id: payload.sub.value, roles: payload.roles, isAnonymous: payload.anonymous, workspaces: workspaces,
+            clientID: clientID, email: payload.email, parent: payload.parent, expiresAt: payload.exp.value)
+        return Grant(user: user, kind: expected, workspace: workspace, clientID: clientID)
+    }
+
+    private static func reason(for error: JWTError) -> String {
+        switch error.errorType {
+        case .claimVerificationFailure:
+            return "the token has expired"
+        case .signatureVerificationFailed:
+            return "the token's signature is invalid (it was not issued by this engine, or its secret changed)"
+        case .malformedToken:
+            return "the token is malformed (expected a JWT issued by this engine)"
+        default:
+            return "the token was rejected (\(error.reason ?? "\(error.errorType)"))"
+        }
+    }
+}
+
+/// Why a connection's credentials were refused; `message` is shown to the user.
+public struct AuthError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+struct TokenPayload: JWTPayload {
+    var iss: IssuerClaim
+    var sub: SubjectClaim
+    var iat: IssuedAtClaim
+    var exp: ExpirationClaim
+    var scope: String
+    var roles: [String]
+    var email: String?
+    var parent: String?
+    var kind: String
+    var anonymous: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case iss, sub, iat, exp, scope, kind, anonymous
+        case roles = "https://amun.ai/roles"
+        case email = "https://amun.ai/email"
+        case parent = "https://amun.ai/parent"
+    }
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {
+        try exp.verifyNotExpired()
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

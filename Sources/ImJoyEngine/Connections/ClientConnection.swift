@@ -1,0 +1,67 @@
+import MessagePack
+public import NIOCore
+import Synchronization
+
+/// A frame for a client's socket.
+public enum OutboundFrame: Sendable {
+    case text(String)
+    /// A binary message: the rewritten routing header followed by the sender's body bytes, untouched.
+    case binary(header: ByteBuffer, body: ByteBuffer)
+}
+
+/// Where a connection's outgoing frames go (the server's WebSocket writer).
+/// - Important: both methods must return at once; they are called from other connections' receive loops.
+public protocol ConnectionSink: Sendable {
+    /// Queues a frame for the socket.
+    func send(_ frame: OutboundFrame)
+    /// Sends a close frame with `code` and `reason`, then closes the socket.
+    func close(code: UInt16, reason: String)
+}
+
+/// One authenticated socket: who it is, where it lives, and the little state routing needs.
+public final class ClientConnection: Sendable, Hashable, CustomStringConvertible {
+    /// Unique per socket (a reconnection gets a new one).
+    public let serial: UInt64
+    public let workspace: String
+    public let clientID: String
+    /// `"<workspace>/<client_id>"`.
+    public let address: String
+    public let user: UserInfo
+    /// `user` in msgpack, encoded once and spliced into every message this connection sends.
+    let encodedUser: [UInt8]
+    let sink: any ConnectionSink
+    private let subscriptionSet = Mutex<Set<String>>([])
+    private let contactSet = Mutex<Set<String>>([])
+
+    init(serial: UInt64, workspace: String, clientID: String, user: UserInfo, sink: any ConnectionSink) {
+        self.serial = serial
+        self.workspace = workspace
+        self.clientID = clientID
+        self.address = "\(workspace)/\(clientID)"
+        self.user = user
+        self.encodedUser = MessagePackEncoder.encodeBytes(user.messagePackValue)
+        self.sink = sink
+    }
+
+    public var description: String { "\(address)#\(serial)" }
+
+    /// Event types this connection subscribed to.
+    public var subscriptions: Set<String> { subscriptionSet.withLock { $0 } }
+
+    func subscribe(_ types: [String]) { subscriptionSet.withLock { $0.formUnion(types) } }
+    func unsubscribe(_ types: [String]) { subscriptionSet.withLock { $0.subtract(types) } }
+    func isSubscribed(to type: String) -> Bool { subscriptionSet.withLock { $0.contains(type) } }
+
+    /// Remembers that this connection called `address` (so it hears when that peer leaves).
+    func noteContact(_ address: String) {
+        contactSet.withLock { _ = $0.insert(address) }
+    }
+
+    /// Forgets `address`; returns whether it was a contact.
+    func forgetContact(_ address: String) -> Bool {
+        contactSet.withLock { $0.remove(address) != nil }
+    }
+
+    public static func == (lhs: ClientConnection, rhs: ClientConnection) -> Bool { lhs.serial == rhs.serial }
+    public func hash(into hasher: inout Hasher) { hasher.combine(serial) }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import ImJoyRPC
+import Logging
+import MessagePack
+
+extension Engine {
+    /// Authenticates a new socket from its first text frame and registers it.
+    /// - Returns: the connection and the `connection_info` text frame to send it.
+    /// - Throws: ``HandshakeError``; send its message as `{"type":"error"}` and close with its code.
+    public func connect(authFrame: String, sink: any ConnectionSink) async throws(HandshakeError) -> (
+        connection: ClientConnection, connectionInfo: String
+    ) {
+        let request = try AuthRequest.parse(authFrame)
+        var (user, workspace, isReconnection) = try await identify(request)
+        guard user.permission(in: workspace) != nil else {
+            throw HandshakeError(
+                "Failed to establish connection: Permission denied for workspace: \(workspace)", closeCode: 1008)
+        }
+        if workspace == user.ownWorkspace {
+            await workspaces.ensureWorkspace(workspace, owner: user.id, temporary: true)
+        } else if await workspaces.workspace(workspace) == nil {
+            throw HandshakeError(
+                "Failed to establish connection: workspace \(workspace) does not exist "
+                    + "(temporary workspaces are removed when their last client leaves)", closeCode: 1008)
+        }
+        user.currentWorkspace = workspace
+        let address = "\(workspace)/\(request.clientID)"
+        if let existing = table.connection(at: address), !isReconnection, await isAlive(existing) {
+            throw HandshakeError(
+                "Failed to establish connection: Client already exists and is active: \(address) "
+                    + "(use another client_id, or reconnect with the reconnection token)", closeCode: 1008)
+        }
+        let connection = ClientConnection(
+            serial: table.nextSerial(), workspace: workspace, clientID: request.clientID, user: user, sink: sink)
+        if let previous = table.insert(connection) {
+            logger.info("Connection superseded by a reconnection", metadata: ["peer.id": "\(address)"])
+            previous.sink.close(code: 1000, reason: "Superseded by a new connection of the same client")
+        }
+        let token: String
+        do {
+            token = try await reconnectionToken(for: user, workspace: workspace, clientID: request.clientID)
+        } catch {
+            _ = table.remove(connection)
+            throw HandshakeError("Failed to establish connection: could not issue a token (\(error))", closeCode: 1011)
+        }
+        logger.info(
+            "Client connected",
+            metadata: ["peer.id": "\(address)", "reconnection": "\(isReconnection)", "user.id": "\(user.id)"])
+        let info: MessagePackValue = [
+            "type": "connection_info", "hypha_version": "0.21.137", "imjoy_version": "0.1.0",
+            "public_base_url": .string(publicBaseURL),
+            "local_base_url": .string(publicBaseURL),
+            "manager_id": .string(configuration.managerID), "workspace": .string(workspace),
+            "client_id": .string(request.clientID), "user": user.messagePackValue,
+            "reconnection_token": .string(token),
+            "reconnection_token_life_time": .double(configuration.reconnectionTokenLifetime.seconds),
+        ]
+        return (connection, JSONText.encode(info))
+    }
+
+    /// Works out who connects and where: from a reconnection token, a token, or as a new anonymous user.
+    private func identify(_ request: AuthRequest) async throws(HandshakeError) -> (UserInfo, String, Bool) {
+        if let reconnectionToken = request.reconnectionToken {
+            let grant = try await verify(reconnectionToken, as: .reconnection)
+            guard grant.clientID == request.clientID else {
+                throw HandshakeError(
+                    "Failed to establish connection: Failed to authenticate user: Client id mismatch: the reconnection "
+                        + "token belongs to client '\(grant.clientID ?? "?")', not '\(request.clientID)'", closeCode: 1008)
+            }
+            guard let workspace = grant.workspace, request.workspace == nil || request.workspace == workspace else {
+                throw HandshakeError(
+                    "Failed to establish connection: the reconnection token is for workspace "
+                        + "\(grant.workspace ?? "?"), not \(request.workspace ?? "?")", closeCode: 1008)
+            }
+            return (grant.user, workspace, true)
+        }
+        if let token = request.token {
+            let grant = try await verify(token, as: .access)
+            if let clientID = grant.clientID, clientID != request.clientID {
+                throw HandshakeError(
+                    "Authentication error: the token may only be used by client '\(clientID)'", closeCode: 1008)
+            }
+            if let wid = grant.workspace, let requested = request.workspace, requested != wid {
+                throw HandshakeError(
+                    "Failed to establish connection: the token is for workspace \(wid), not \(requested)",
+                    closeCode: 1008)
+            }
+            return (grant.user, request.workspace ?? grant.workspace ?? grant.user.ownWorkspace, false)
+        }
+        let id = "anonymouz-\(ReadableName.make())"
+        let user = UserInfo(
+            id: id, roles: ["anonymous"], isAnonymous: true, workspaces: ["ws-user-\(id)": .admin])
+        if let requested = request.workspace, requested != user.ownWorkspace {
+            throw HandshakeError(
+                "Failed to establish connection: Permission denied for workspace: \(requested) (anonymous clients get "
+                    + "their own workspace; to join another one, connect with a token from its generate_token)",
+                closeCode: 1008)
+        }
+        return (user, user.ownWorkspace, false)
+    }
+
+    private func verify(_ token: String, as kind: TokenIssuer.Kind) async throws(HandshakeError) -> TokenIssuer.Grant {
+        do {
+            return try await tokens.verify(token, as: kind)
+        } catch {
+            throw HandshakeError("Authentication error: \(error.message)", closeCode: 1008)
+        }
+    }
+
+    /// Whether the holder of a client id still answers (a fresh connection may take over a dead one).
+    private func isAlive(_ connection: ClientConnection) async -> Bool {
+        do {
+            let answer = try await managerPeer.call(
+                target: connection.address, method: "services.built-in.ping", arguments: ["ping"],
+                timeout: configuration.livenessProbeTimeout)
+            return answer.stringValue == "pong"
+        } catch {
+            return false
+        }
+    }
+}

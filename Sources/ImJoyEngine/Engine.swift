@@ -1,0 +1,160 @@
+import Foundation
+import ImJoyRPC
+public import Logging
+import MessagePack
+public import NIOCore
+import Synchronization
+
+/// The running engine: authenticates connections, routes their messages, and hosts the workspace
+/// manager peer (`*/<manager_id>`) that registers, finds and lists services.
+///
+/// The server adapter drives it per socket:
+/// ```swift
+/// let (connection, info) = try await engine.connect(authFrame: firstText, sink: sink)
+/// sink.send(.text(info))
+/// for frame in socket { engine.receive(binary: frame, from: connection) }   // or receive(text:)
+/// await engine.disconnected(connection)
+/// ```
+/// ``run()`` must be running (it serves the manager peer) while connections are handled.
+public final class Engine: Sendable {
+    public let configuration: EngineConfiguration
+    let logger: Logger
+    let tokens: TokenIssuer
+    let table: ConnectionTable
+    let workspaces: WorkspaceManager
+    let router: MessageRouter
+    let managerPeer: RPCPeer
+    private let managerFrames: AsyncStream<Data>
+    private let baseURL: Mutex<String>
+
+    private init(configuration: EngineConfiguration, logger: Logger, tokens: TokenIssuer) {
+        self.configuration = configuration
+        self.logger = logger
+        self.tokens = tokens
+        self.baseURL = Mutex(configuration.publicBaseURL)
+        self.table = ConnectionTable()
+        self.workspaces = WorkspaceManager()
+        let (frames, inbox) = AsyncStream<Data>.makeStream()
+        self.managerFrames = frames
+        self.router = MessageRouter(
+            table: table, managerAddress: configuration.managerAddress, managerInbox: inbox,
+            managerUser: MessagePackEncoder.encodeBytes(UserInfo.root.messagePackValue),
+            maxForwardedFrameSize: configuration.maxForwardedFrameSize, logger: logger)
+        self.managerPeer = RPCPeer(
+            configuration: .init(
+                clientID: configuration.managerID, workspace: "*", serverBaseURL: configuration.publicBaseURL,
+                managerID: configuration.managerID, methodTimeout: configuration.serviceFetchTimeout),
+            transport: ManagerTransport(router: router), logger: logger)
+    }
+
+    /// Creates an engine: loads (or creates) the token secret in the data directory.
+    public static func make(configuration: EngineConfiguration, logger: Logger) async throws -> Engine {
+        let tokens = try await TokenIssuer.load(dataDirectory: configuration.dataDirectory)
+        let engine = Engine(configuration: configuration, logger: logger, tokens: tokens)
+        await engine.managerPeer.addService(ManagerService(engine: engine).definition())
+        return engine
+    }
+
+    /// Serves the manager peer until cancelled.
+    public func run() async {
+        logger.debug("Workspace manager started", metadata: ["peer.id": "\(configuration.managerAddress)"])
+        await managerPeer.run(frames: managerFrames)
+        await managerPeer.removeService(id: "default")
+    }
+
+    /// The URL clients reach the engine at (`public_base_url`).
+    public var publicBaseURL: String { baseURL.withLock { $0 } }
+
+    /// Sets the public URL once the server knows its port (before it accepts connections).
+    public func serverStarted(publicBaseURL url: String) async {
+        baseURL.withLock { $0 = url }
+        await managerPeer.updateServerBaseURL(url)
+        await managerPeer.addService(ManagerService(engine: self).definition())
+    }
+
+    /// Number of open connections.
+    public var connectionCount: Int { table.count }
+
+    // MARK: - Messages
+
+    /// Routes a binary frame from `connection`. A frame that cannot be delivered is answered at once:
+    /// with a reject of the sender's call when it had a session, else with an error text frame.
+    public func receive(binary frame: ByteBuffer, from connection: ClientConnection) {
+        do {
+            try router.route(frame, from: connection)
+        } catch {
+            logger.debug("Undeliverable frame", metadata: ["peer.id": "\(connection.address)", "error": "\(error.message)"])
+            if let session = error.session {
+                connection.sink.send(
+                    MessageRouter.reject(
+                        session: session, message: error.message, from: error.target ?? configuration.managerAddress,
+                        to: connection))
+            } else {
+                connection.sink.send(.text(JSONText.encode(["type": "error", "message": .string(error.message)])))
+            }
+        }
+    }
+
+    /// Answers a text frame after the handshake: `ping` → `pong`, `refresh_token` → a new reconnection token.
+    public func receive(text: String, from connection: ClientConnection) async {
+        guard let object = JSONText.object(from: text), let type = object["type"] as? String else {
+            connection.sink.send(
+                .text(
+                    JSONText.encode([
+                        "type": "error",
+                        "message": "Text frames after the handshake must be JSON objects with a `type` (ping or refresh_token); RPC messages are binary msgpack",
+                    ])))
+            return
+        }
+        switch type {
+        case "ping":
+            connection.sink.send(.text(#"{"type": "pong"}"#))
+        case "refresh_token":
+            do {
+                let token = try await reconnectionToken(for: connection.user, workspace: connection.workspace, clientID: connection.clientID)
+                connection.sink.send(
+                    .text(JSONText.encode(["type": "reconnection_token", "reconnection_token": .string(token)])))
+            } catch {
+                logger.error("Could not issue a reconnection token", metadata: ["error": "\(error)"])
+            }
+        default:
+            connection.sink.send(
+                .text(
+                    JSONText.encode([
+                        "type": "error",
+                        "message": .string("Unknown text message type '\(type.prefix(64))': only ping and refresh_token are understood"),
+                    ])))
+        }
+    }
+
+    // MARK: - Leaving
+
+    /// Cleans up after a socket closed: removes the client's services, fails calls pending to it, and tells
+    /// its workspace and every peer that called it. A connection superseded by a reconnection leaves no trace.
+    public func disconnected(_ connection: ClientConnection) async {
+        let (removed, workspaceEmpty) = table.remove(connection)
+        guard removed else { return }
+        logger.info("Client disconnected", metadata: ["peer.id": "\(connection.address)"])
+        let services = await workspaces.removeServices(ofClient: connection.address)
+        await managerPeer.peerDisconnected(connection.address)
+        let callers = table.all.filter { $0.forgetContact(connection.address) }
+        let event = MessageRouter.event(
+            "client_disconnected",
+            data: ["id": .string(connection.clientID), "workspace": .string(connection.workspace)])
+        router.broadcast(event, type: "client_disconnected", in: connection.workspace, alsoTo: callers)
+        for service in services where service.type != "built-in" {
+            router.broadcast(
+                MessageRouter.event("service_removed", data: .map(service.info)), type: "service_removed",
+                in: service.workspace)
+        }
+        if workspaceEmpty, await workspaces.removeIfTemporary(connection.workspace) {
+            logger.debug("Temporary workspace removed", metadata: ["workspace.id": "\(connection.workspace)"])
+        }
+    }
+
+    func reconnectionToken(for user: UserInfo, workspace: String, clientID: String) async throws -> String {
+        try await tokens.issue(
+            for: user, kind: .reconnection, workspace: workspace, clientID: clientID,
+            lifetime: configuration.reconnectionTokenLifetime)
+    }
+}

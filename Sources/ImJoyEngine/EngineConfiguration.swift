@@ -1,0 +1,44 @@
+public import Foundation
+
+/// Settings of an ``Engine``, resolved once by the `imjoy` command and handed down.
+public struct EngineConfiguration: Sendable {
+    /// The URL clients use to reach the engine; stamped into every function descriptor as `_rserver`.
+    public var publicBaseURL: String
+    /// Where the engine keeps its state (token secret, later the database and environments).
+    public var dataDirectory: URL
+    /// Client id of the workspace-manager peer; stable for the life of the process.
+    public var managerID: String
+    /// Lifetime of reconnection tokens (`reconnection_token_life_time`).
+    public var reconnectionTokenLifetime: Duration
+    /// Default lifetime of tokens from `generate_token`.
+    public var defaultTokenLifetime: Duration
+    /// Largest frame forwarded to a client. The Python client drops frames over 512 000 bytes; larger
+    /// messages must be chunked by their sender.
+    public var maxForwardedFrameSize: Int
+    /// Time the manager waits for a provider's answer when fetching a service descriptor.
+    public var serviceFetchTimeout: Duration
+    /// Time a handshake waits for a claimed client id's current holder to answer a ping.
+    public var livenessProbeTimeout: Duration
+    /// Services one client may register.
+    public var maxServicesPerClient: Int
+
+    public init(
+        publicBaseURL: String, dataDirectory: URL, managerID: String = "manager-\(UUID().uuidString.prefix(8).lowercased())",
+        reconnectionTokenLifetime: Duration = .seconds(172_800), defaultTokenLifetime: Duration = .seconds(3600),
+        maxForwardedFrameSize: Int = 512_000, serviceFetchTimeout: Duration = .seconds(15),
+        livenessProbeTimeout: Duration = .seconds(2), maxServicesPerClient: Int = 1000
+    ) {
+        self.publicBaseURL = publicBaseURL
+        self.dataDirectory = dataDirectory
+        self.managerID = managerID
+        self.reconnectionTokenLifetime = reconnectionTokenLifetime
+        self.defaultTokenLifetime = defaultTokenLifetime
+        self.maxForwardedFrameSize = maxForwardedFrameSize
+        self.serviceFetchTimeout = serviceFetchTimeout
+        self.livenessProbeTimeout = livenessProbeTimeout
+        self.maxServicesPerClient = maxServicesPerClient
+    }
+
+    /// The manager's address `"*/<managerID>"`.
+    public var managerAddress: String { "*/\(managerID)" }
+}

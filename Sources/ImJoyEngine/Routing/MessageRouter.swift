@@ -1,0 +1,114 @@
+import Foundation
+import ImJoyRPC
+import Logging
+import MessagePack
+import NIOCore
+
+/// Delivers binary frames between peers (PROTOCOL.md §2.4): it parses and rewrites only the routing
+/// header, forwards the body bytes untouched, and answers undeliverable calls at once.
+struct MessageRouter: Sendable {
+    let table: ConnectionTable
+    let managerAddress: String
+    let managerInbox: AsyncStream<Data>.Continuation
+    let managerUser: [UInt8]
+    let maxForwardedFrameSize: Int
+    let logger: Logger
+
+    /// Routes a frame sent by `sender`.
+    func route(_ frame: ByteBuffer, from sender: ClientConnection) throws(RouteError) {
+        let header = try RoutingHeader.parse(frame)
+        let rawTo = header.to ?? ""
+        let to = rawTo == "*" ? "\(sender.workspace)/*" : Address.absolute(rawTo, in: sender.workspace)
+        let rewritten = header.rewritten(
+            to: to, from: sender.address, workspace: sender.workspace, user: sender.encodedUser)
+        let body = frame.getSlice(at: frame.readerIndex + header.length, length: frame.readableBytes - header.length)
+            ?? ByteBuffer()
+        try RoutingHeader.checkBody(body, session: header.session, target: to)
+
+        if to == managerAddress {
+            var joined = rewritten
+            var rest = body
+            joined.writeBuffer(&rest)
+            managerInbox.yield(Data(joined.readableBytesView))
+            return
+        }
+        let size = rewritten.readableBytes + body.readableBytes
+        if size > maxForwardedFrameSize {
+            throw RouteError(
+                "Message of \(size) bytes to \(to) is larger than the \(maxForwardedFrameSize)-byte limit a client can "
+                    + "receive; send large data in chunks (hypha-rpc does this by itself with long_message_chunk_size ≤ 256 KiB)",
+                session: header.session, target: to)
+        }
+        if to.hasSuffix("/*") {
+            broadcast(.binary(header: rewritten, body: body), type: header.type ?? "", in: String(to.dropLast(2)))
+            return
+        }
+        guard let target = table.connection(at: to) else {
+            throw RouteError("Target peer \(to) is not connected", session: header.session, target: to)
+        }
+        if header.session != nil { sender.noteContact(to) }
+        target.sink.send(.binary(header: rewritten, body: body))
+    }
+
+    /// Routes a frame of the manager peer: `from` is the manager, `ws` the target's workspace.
+    func routeFromManager(_ frame: Data) {
+        let buffer = ByteBuffer(bytes: frame)
+        let header: RoutingHeader
+        do {
+            header = try RoutingHeader.parse(buffer)
+        } catch {
+            logger.error("The manager produced an unroutable frame", metadata: ["error": "\(error)"])
+            return
+        }
+        guard let to = header.to, let target = table.connection(at: to) else {
+            logger.debug("Manager message for a peer that left", metadata: ["peer.id": "\(header.to ?? "?")"])
+            if let session = header.session, let to = header.to {
+                var writer = MessagePackWriter()
+                writer.write([
+                    "type": "method", "from": .string(to), "to": .string(managerAddress),
+                    "method": .string("\(session).reject"), "parent": .string(session),
+                ])
+                writer.write(["args": [["_rtype": "error", "_rvalue": .string("Target peer \(to) is not connected"), "_rtrace": ""]]])
+                managerInbox.yield(writer.data)
+            }
+            return
+        }
+        let rewritten = header.rewritten(
+            to: to, from: managerAddress, workspace: target.workspace, user: managerUser)
+        let body = buffer.getSlice(at: header.length, length: buffer.readableBytes - header.length) ?? ByteBuffer()
+        target.sink.send(.binary(header: rewritten, body: body))
+    }
+
+    /// Sends a frame to every connection of `workspace` subscribed to `type`, plus `alsoTo`.
+    func broadcast(_ frame: OutboundFrame, type: String, in workspace: String, alsoTo extra: [ClientConnection] = []) {
+        var delivered = Set<UInt64>()
+        for connection in table.connections(in: workspace) where connection.isSubscribed(to: type) {
+            delivered.insert(connection.serial)
+            connection.sink.send(frame)
+        }
+        for connection in extra where !delivered.contains(connection.serial) {
+            delivered.insert(connection.serial)
+            connection.sink.send(frame)
+        }
+    }
+
+    /// A server event `{"type": type, "to": "*", "data": data}` (single segment, no sender).
+    static func event(_ type: String, data: MessagePackValue) -> OutboundFrame {
+        let bytes = MessagePackEncoder.encodeBytes(["type": .string(type), "to": "*", "data": data])
+        return .binary(header: ByteBuffer(bytes: bytes), body: ByteBuffer())
+    }
+
+    /// The reject a caller gets when its call cannot be delivered (PROTOCOL.md A.13).
+    static func reject(session: String, message: String, from target: String, to caller: ClientConnection)
+        -> OutboundFrame
+    {
+        var writer = MessagePackWriter()
+        writer.write([
+            "type": "method", "from": .string(target), "to": .string(caller.address),
+            "method": .string("\(session).reject"), "parent": .string(session),
+            "ws": .string(caller.workspace),
+        ])
+        writer.write(["args": [["_rtype": "error", "_rvalue": .string(message), "_rtrace": ""]]])
+        return .binary(header: ByteBuffer(bytes: writer.bytes), body: ByteBuffer())
+    }
+}

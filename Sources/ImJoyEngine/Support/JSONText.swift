@@ -1,0 +1,72 @@
+import Foundation
+import MessagePack
+
+/// JSON for the protocol's text frames (handshake and control messages).
+enum JSONText {
+    /// Serialises a msgpack value as JSON. Binary data becomes base64; non-string map keys are stringified.
+    static func encode(_ value: MessagePackValue) -> String {
+        var out = ""
+        write(value, to: &out)
+        return out
+    }
+
+    private static func write(_ value: MessagePackValue, to out: inout String) {
+        switch value {
+        case .nil: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .uint(let u): out += String(u)
+        case .float(let f): out += f.isFinite ? "\(Double(f))" : "null"
+        case .double(let d): out += d.isFinite ? "\(d)" : "null"
+        case .string(let s): writeString(s, to: &out)
+        case .binary(let d): writeString(d.base64EncodedString(), to: &out)
+        case .ext, .timestamp: out += "null"
+        case .array(let values):
+            out += "["
+            for (i, v) in values.enumerated() {
+                if i > 0 { out += ", " }
+                write(v, to: &out)
+            }
+            out += "]"
+        case .map(let map):
+            out += "{"
+            for (i, entry) in map.entries.enumerated() {
+                if i > 0 { out += ", " }
+                let key: String
+                switch entry.key {
+                case .string(let s): key = s
+                default: key = encode(entry.key)
+                }
+                writeString(key, to: &out)
+                out += ": "
+                write(entry.value, to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    private static func writeString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+
+    /// Parses a JSON object; `nil` when the text is not a JSON object.
+    static func object(from text: String) -> [String: Any]? {
+        guard let data = text.data(using: .utf8),
+            let parsed = try? JSONSerialization.jsonObject(with: data, options: [])
+        else { return nil }
+        return parsed as? [String: Any]
+    }
+}

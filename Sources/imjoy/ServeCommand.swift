@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import ImJoyEngine
+import ImJoyServer
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// `imjoy serve`: runs the engine until SIGINT or SIGTERM.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Start the engine: the HTTP and WebSocket server that hosts workspaces and routes RPC.",
+        discussion: """
+            Prints "imjoy engine listening on http://HOST:PORT" once it accepts connections.
+            Connect hypha-rpc clients to that URL. Stop with Ctrl-C (SIGINT) or SIGTERM.
+            """)
+
+    @Option(help: "Address to bind. Only loopback addresses are allowed until token access control lands.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free one.")
+    var port = 9527
+
+    @Option(name: .customLong("data-dir"), help: "Where the engine keeps its state.")
+    var dataDirectory = "~/.imjoy"
+
+    @Option(name: .customLong("public-base-url"), help: "URL clients use to reach the engine (default: http://HOST:PORT).")
+    var publicBaseURL: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard ["127.0.0.1", "localhost", "::1"].contains(host) else {
+            throw ValidationError(
+                "--host \(host) would expose the engine to the network without authentication; "
+                    + "use --host 127.0.0.1 (serving beyond loopback needs the admin token, not implemented yet)")
+        }
+        guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port (0-65535)") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "imjoy")
+        let dataURL = URL(fileURLWithPath: (dataDirectory as NSString).expandingTildeInPath)
+        let engine = try await Engine.make(
+            configuration: EngineConfiguration(
+                publicBaseURL: publicBaseURL ?? "http://\(host):\(port)", dataDirectory: dataURL),
+            logger: logger)
+        let fixedURL = publicBaseURL
+        let host = host
+        let app = ImJoyServer.makeApplication(
+            engine: engine, configuration: ServerConfiguration(host: host, port: port), logger: logger
+        ) { boundPort in
+            let url = fixedURL ?? "http://\(host):\(boundPort)"
+            await engine.serverStarted(publicBaseURL: url)
+            FileHandle.standardOutput.write(Data("imjoy engine listening on \(url)\n".utf8))
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: EngineService(engine: engine)), .init(service: app)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        logger.info("Engine stopped")
+    }
+}
