@@ -121,3 +121,5 @@ extension MessagePackValue {
         return .int(Int64(value))
     }
 }
+
+extension MessagePackValue: ExpressibleByStringInterpolation {}

@@ -98,3 +98,5 @@ extension RPCValue: ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     public init(arrayLiteral elements: RPCValue...) { self = .array(elements) }
     public init(dictionaryLiteral elements: (String, RPCValue)...) { self = .object(RPCObject(elements)) }
 }
+
+extension RPCValue: ExpressibleByStringInterpolation {}
