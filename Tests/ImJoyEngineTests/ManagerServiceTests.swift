@@ -194,3 +194,31 @@ actor EventLog {
         }
     }
 }
+
+struct DescriptorRewriteTests {
+    @Test("relative _rtargets in a provider's descriptor are made absolute at any depth")
+    func absoluteTargets() {
+        let descriptor: MessagePackValue = [
+            "id": "calc",
+            "add": ["_rtype": "method", "_rtarget": "js-client", "_rmethod": "services.calc.add"],
+            "nested": ["list": [["_rtype": "method", "_rtarget": "js-client", "_rmethod": "services.calc.n"]]],
+            "absolute": ["_rtype": "method", "_rtarget": "ws-b/other", "_rmethod": "services.x.y"],
+        ]
+        let fixed = ManagerService.absoluteTargets(descriptor, provider: "ws-a/js-client")
+        #expect(fixed["add"]?["_rtarget"]?.stringValue == "ws-a/js-client")
+        #expect(fixed["nested"]?["list"]?.arrayValue?.first?["_rtarget"]?.stringValue == "ws-a/js-client")
+        #expect(fixed["absolute"]?["_rtarget"]?.stringValue == "ws-b/other")
+        #expect(fixed["id"]?.stringValue == "calc")
+    }
+
+    @Test("service references of every form parse, and bad ones say what is expected")
+    func references() throws {
+        let full = try ServiceReference("ws-a/client:svc@app", callerWorkspace: "ws-me")
+        #expect(full == ServiceReference(workspace: "ws-a", clientID: "client", serviceID: "svc", appID: "app"))
+        #expect(try ServiceReference("ws-a/svc", callerWorkspace: "ws-me").clientID == nil)
+        #expect(try ServiceReference("client:svc", callerWorkspace: "ws-me").workspace == "ws-me")
+        #expect(try ServiceReference("svc", callerWorkspace: "ws-me").serviceID == "svc")
+        let error = try #require(throws: ManagerError.self) { try ServiceReference("a/b/c", callerWorkspace: "ws") }
+        #expect(error.message.contains("use '<service>'"))
+    }
+}

@@ -10,6 +10,13 @@ struct ServiceReference: Equatable {
     var serviceID: String
     var appID: String?
 
+    init(workspace: String, clientID: String?, serviceID: String, appID: String?) {
+        self.workspace = workspace
+        self.clientID = clientID
+        self.serviceID = serviceID
+        self.appID = appID
+    }
+
     init(_ raw: String, callerWorkspace: String) throws(ManagerError) {
         var rest = Substring(raw)
         if let at = rest.firstIndex(of: "@") {
