@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "ImJoyRPC", targets: ["ImJoyRPC"]),
         .library(name: "ImJoyEngine", targets: ["ImJoyEngine"]),
         .library(name: "ImJoyServer", targets: ["ImJoyServer"]),
+        .library(name: "ImJoyClient", targets: ["ImJoyClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -59,8 +60,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ImJoyClient",
+            dependencies: [
+                "ImJoyRPC",
+                "MessagePack",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ImJoyTesting",
-            dependencies: ["ImJoyRPC", "MessagePack", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ImJoyRPC", "MessagePack", "ImJoyEngine", "ImJoyServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -80,6 +96,16 @@ let package = Package(
         .testTarget(
             name: "ImJoyEngineTests",
             dependencies: ["ImJoyEngine", "ImJoyRPC", "ImJoyTesting", "MessagePack", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ImJoyClientTests",
+            dependencies: [
+                "ImJoyClient", "ImJoyServer", "ImJoyEngine", "ImJoyRPC", "ImJoyTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

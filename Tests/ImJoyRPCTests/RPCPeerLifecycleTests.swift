@@ -20,7 +20,7 @@ struct RPCPeerLifecycleTests {
     func timeout() async throws {
         let harness = PeerHarness()
         let silent = harness.makePeer("ws-a/silent")
-        let caller = harness.makePeer("ws-a/caller", timeout: .milliseconds(300))
+        let caller = harness.makePeer("ws-a/caller", timeout: .milliseconds(500))
         _ = silent
         try await harness.with([caller]) { () async throws in
             let start = ContinuousClock.now
@@ -28,7 +28,7 @@ struct RPCPeerLifecycleTests {
                 try await caller.peer.call(target: "ws-a/silent", method: "services.x.y")
             }
             #expect(error.code == .timeout)
-            #expect(ContinuousClock.now - start < .seconds(2))
+            #expect(ContinuousClock.now - start < .seconds(10), "a timeout, not a hang")
         }
     }
 
@@ -36,8 +36,8 @@ struct RPCPeerLifecycleTests {
     func heartbeats() async throws {
         let harness = PeerHarness()
         let provider = harness.makePeer("ws-a/provider")
-        let caller = harness.makePeer("ws-a/caller", timeout: .milliseconds(400))
-        await provider.peer.addService(Self.sleeper(.milliseconds(1200)))
+        let caller = harness.makePeer("ws-a/caller", timeout: .seconds(2))
+        await provider.peer.addService(Self.sleeper(.seconds(5)))
         try await harness.with([provider, caller]) { () async throws in
             let result = try await caller.peer.call(target: "ws-a/provider", method: "services.slow.sleep")
             #expect(result.stringValue == "done")

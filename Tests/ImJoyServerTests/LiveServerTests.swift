@@ -10,40 +10,6 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 
-/// Runs a real server on 127.0.0.1 with a free port for the duration of `body`, then shuts it down gracefully.
-func withLiveServer<T: Sendable>(
-    configuration: ServerConfiguration = ServerConfiguration(host: "127.0.0.1", port: 0),
-    _ body: @Sendable (_ url: String) async throws -> T
-) async throws -> T {
-    let directory = try TemporaryDirectory()
-    defer { directory.remove() }
-    let logger = Logger(label: "server-test")
-    let engine = try await Engine.make(
-        configuration: EngineConfiguration(publicBaseURL: "http://127.0.0.1:0", dataDirectory: directory.url),
-        logger: logger)
-    let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-    let app = ImJoyServer.makeApplication(engine: engine, configuration: configuration, logger: logger) { port in
-        await engine.serverStarted(publicBaseURL: "http://127.0.0.1:\(port)")
-        portContinuation.yield(port)
-    }
-    let group = ServiceGroup(
-        configuration: .init(
-            services: [.init(service: EngineService(engine: engine)), .init(service: app)],
-            gracefulShutdownSignals: [], logger: logger))
-    return try await withThrowingTaskGroup(of: T?.self) { tasks in
-        tasks.addTask {
-            try await group.run()
-            return nil
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
-        let result = try await body("ws://127.0.0.1:\(port)/ws")
-        await group.triggerGracefulShutdown()
-        for try await _ in tasks {}
-        return result
-    }
-}
-
 /// Text frames a test client received.
 actor Received {
     private(set) var texts: [String] = []
@@ -53,7 +19,7 @@ actor Received {
 struct LiveServerTests {
     @Test("a client over a real socket gets connection_info, and pong for ping", .timeLimit(.minutes(1)))
     func handshakeOverSocket() async throws {
-        try await withLiveServer { url in
+        try await LiveServer.run { url in
             let received = Received()
             _ = try await WebSocketClient.connect(url: url, logger: Logger(label: "ws-client")) { inbound, outbound, _ in
                 try await outbound.write(.text(#"{"client_id": "live", "workspace": null, "token": null, "reconnection_token": null}"#))
@@ -72,7 +38,7 @@ struct LiveServerTests {
 
     @Test("a refused handshake sends the error text first, then closes with its code", .timeLimit(.minutes(1)))
     func refusedHandshake() async throws {
-        try await withLiveServer { url in
+        try await LiveServer.run { url in
             let received = Received()
             let close = try await WebSocketClient.connect(url: url, logger: Logger(label: "ws-client")) { inbound, outbound, _ in
                 try await outbound.write(.text(#"{"client_id": "x", "token": "garbage"}"#))
@@ -88,7 +54,7 @@ struct LiveServerTests {
     @Test("a socket that never authenticates is closed after the timeout", .timeLimit(.minutes(1)))
     func authenticationTimeout() async throws {
         let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, authenticationTimeout: .milliseconds(300))
-        try await withLiveServer(configuration: configuration) { url in
+        try await LiveServer.run(configuration: configuration) { url in
             let received = Received()
             let close = try await WebSocketClient.connect(url: url, logger: Logger(label: "ws-client")) { inbound, _, _ in
                 for try await message in inbound.messages(maxSize: 1 << 20) {
@@ -103,7 +69,7 @@ struct LiveServerTests {
     @Test("a message over the size limit closes that connection with 1009", .timeLimit(.minutes(1)))
     func oversizedMessage() async throws {
         let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, maxMessageSize: 64 << 10)
-        try await withLiveServer(configuration: configuration) { url in
+        try await LiveServer.run(configuration: configuration) { url in
             let close = try await WebSocketClient.connect(url: url, logger: Logger(label: "ws-client")) { inbound, outbound, _ in
                 try await outbound.write(.text(#"{"client_id": "big"}"#))
                 var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()

@@ -1,4 +1,5 @@
 import Foundation
+import ImJoyRPC
 
 /// The first text frame of a connection (PROTOCOL.md §1.2). Missing keys mean null.
 struct AuthRequest: Sendable {

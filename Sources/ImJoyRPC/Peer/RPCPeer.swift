@@ -173,19 +173,22 @@ public actor RPCPeer {
     /// Times out calls without news and forgets idle sessions, until cancelled.
     private func sweepTimeouts() async {
         let tick = Duration.milliseconds(100)
+        var last = ContinuousClock.now
         var sinceCleanup = Duration.zero
         while !Task.isCancelled {
             do { try await Task.sleep(for: tick) } catch { return }
+            let now = ContinuousClock.now
+            let elapsed = now - last
+            last = now
             for (id, session) in sessions {
-                guard let reply = session.reply, reply.advance(by: tick) else { continue }
+                guard let reply = session.reply, reply.advance(by: elapsed) else { continue }
                 reply.settle(.failure(RPCError(.timeout, "Method call timed out: \(session.target ?? "?") (session \(id))")))
                 sessions[id]?.reply = nil
                 if sessions[id]?.isIdle == true { sessions.removeValue(forKey: id) }
             }
-            sinceCleanup += tick
+            sinceCleanup += elapsed
             if sinceCleanup >= .seconds(5) {
                 sinceCleanup = .zero
-                let now = ContinuousClock.now
                 sessions = sessions.filter { _, s in
                     s.reply != nil || now - s.lastActivity < configuration.sessionLifetime
                 }

@@ -1,10 +1,10 @@
 import Foundation
-import MessagePack
+public import MessagePack
 
 /// JSON for the protocol's text frames (handshake and control messages).
-enum JSONText {
+public enum JSONText {
     /// Serialises a msgpack value as JSON. Binary data becomes base64; non-string map keys are stringified.
-    static func encode(_ value: MessagePackValue) -> String {
+    public static func encode(_ value: MessagePackValue) -> String {
         var out = ""
         write(value, to: &out)
         return out
@@ -63,10 +63,56 @@ enum JSONText {
     }
 
     /// Parses a JSON object; `nil` when the text is not a JSON object.
-    static func object(from text: String) -> [String: Any]? {
+    public static func object(from text: String) -> [String: Any]? {
         guard let data = text.data(using: .utf8),
             let parsed = try? JSONSerialization.jsonObject(with: data, options: [])
         else { return nil }
         return parsed as? [String: Any]
+    }
+
+    /// Parses JSON text into a msgpack value (numbers without fraction become integers), or `nil` if invalid.
+    public static func value(from text: String) -> MessagePackValue? {
+        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)).value
+    }
+}
+
+/// Decodes any JSON value, keeping booleans, integers and doubles apart.
+private struct JSONValue: Decodable {
+    let value: MessagePackValue
+
+    init(from decoder: any Decoder) throws {
+        if var array = try? decoder.unkeyedContainer() {
+            var values: [MessagePackValue] = []
+            while !array.isAtEnd { values.append(try array.decode(JSONValue.self).value) }
+            value = .array(values)
+            return
+        }
+        if let object = try? decoder.container(keyedBy: AnyKey.self) {
+            var map = MessagePackMap()
+            for key in object.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
+                map[key.stringValue] = try object.decode(JSONValue.self, forKey: key).value
+            }
+            value = .map(map)
+            return
+        }
+        let single = try decoder.singleValueContainer()
+        if single.decodeNil() {
+            value = .nil
+        } else if let b = try? single.decode(Bool.self) {
+            value = .bool(b)
+        } else if let i = try? single.decode(Int64.self) {
+            value = .integer(i)
+        } else if let d = try? single.decode(Double.self) {
+            value = .double(d)
+        } else {
+            value = .string(try single.decode(String.self))
+        }
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 }

@@ -1,0 +1,49 @@
+/// How an ``ImJoyClient`` connects.
+public struct ConnectionOptions: Sendable {
+    /// The client id; a random one by default. Must not contain `/` or `:`.
+    public var clientID: String
+    /// The workspace to join (`nil`: the engine chooses, e.g. a new temporary one for anonymous clients).
+    public var workspace: String?
+    /// A token from `generate_token` (`nil`: connect anonymously).
+    public var token: String?
+    /// Time a call may go without an answer or a heartbeat.
+    public var methodTimeout: Duration
+    /// Largest message accepted from the engine.
+    public var maxMessageSize: Int
+
+    public init(
+        clientID: String = "swift-" + String(UInt64.random(in: 0...UInt64.max), radix: 36),
+        workspace: String? = nil, token: String? = nil, methodTimeout: Duration = .seconds(30),
+        maxMessageSize: Int = 16 << 20
+    ) {
+        self.clientID = clientID
+        self.workspace = workspace
+        self.token = token
+        self.methodTimeout = methodTimeout
+        self.maxMessageSize = maxMessageSize
+    }
+}
+
+/// Why a connection failed or ended.
+public struct ClientError: Error, Sendable, CustomStringConvertible {
+    public enum Code: Sendable, Equatable {
+        /// The engine refused the handshake (bad token, permission…); ``message`` is its reason.
+        case refused
+        /// The engine answered something this client cannot understand.
+        case protocolViolation
+        /// The URL is not an http(s) or ws(s) URL.
+        case invalidURL
+        /// The connection ended.
+        case closed
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import HummingbirdWSClient
+public import ImJoyRPC
+public import Logging
+public import MessagePack
+import NIOCore
+
+/// A Swift program's connection to an ImJoy engine (or any Hypha-protocol server): register services made of
+/// Swift closures, find and call other peers' services.
+///
+/// ```swift
+/// try await ImJoyClient.withConnection(to: "http://127.0.0.1:9527") { client in
+///     try await client.registerService(RPCService(id: "hello", visibility: .public, members: [
+///         "greet": .function(RPCFunction(name: "greet") { call in "Hello, \(call.positional[0].stringValue ?? "?")" }),
+///     ]))
+///     let calc = try await client.getService("ws-other/provider:calc")
+///     print(try await calc.call("add", 1, kwargs: ["b": 2]))
+/// }
+/// ```
+public final class ImJoyClient: Sendable {
+    /// The workspace this client lives in.
+    public let workspace: String
+    public let clientID: String
+    /// The client id of the workspace manager.
+    public let managerID: String
+    /// The server's `public_base_url`.
+    public let serverBaseURL: String
+    /// The full `connection_info` the engine sent.
+    public let connectionInfo: [String: MessagePackValue]
+    /// The RPC peer under this client (for advanced use: raw calls, event handlers).
+    public let peer: RPCPeer
+
+    /// `"<workspace>/<client_id>"`.
+    public var address: String { "\(workspace)/\(clientID)" }
+
+    init(info: [String: MessagePackValue], peer: RPCPeer) {
+        self.connectionInfo = info
+        self.workspace = info["workspace"]?.stringValue ?? ""
+        self.clientID = info["client_id"]?.stringValue ?? ""
+        self.managerID = info["manager_id"]?.stringValue ?? ""
+        self.serverBaseURL = info["public_base_url"]?.stringValue ?? ""
+        self.peer = peer
+    }
+
+    /// Connects, runs `body` with the connected client, then disconnects.
+    /// - Throws: ``ClientError`` when the engine refuses the connection, or what `body` throws.
+    public static func withConnection<T: Sendable>(
+        to url: String, options: ConnectionOptions = ConnectionOptions(), logger: Logger = Logger(label: "imjoy.client"),
+        _ body: @Sendable (ImJoyClient) async throws -> T
+    ) async throws -> T {
+        let socketURL = try ClientConnection.socketURL(for: url)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            let (ready, readyContinuation) = AsyncStream<Result<ImJoyClient, any Error>>.makeStream()
+            group.addTask {
+                try await ClientConnection(url: socketURL, options: options, logger: logger).run { result in
+                    readyContinuation.yield(result)
+                    readyContinuation.finish()
+                }
+                return nil
+            }
+            var iterator = ready.makeAsyncIterator()
+            guard let outcome = await iterator.next() else {
+                throw ClientError(.closed, "The connection to \(url) closed during the handshake")
+            }
+            let client = try outcome.get()
+            defer { group.cancelAll() }
+            try await client.announce()
+            return try await body(client)
+        }
+    }
+
+    /// Registers the built-in service and subscribes to `client_disconnected`, as hypha-rpc does on connect.
+    func announce() async throws {
+        _ = try await manager("register_service", [.encoded(await peer.builtInServiceInfo())])
+        _ = try await manager("subscribe", [["client_disconnected"]])
+    }
+
+    // MARK: - The workspace manager
+
+    /// Calls a method of the workspace manager (`register_service`, `list_clients`, `echo` …).
+    public func manager(_ method: String, _ arguments: [RPCValue] = [], kwargs: RPCObject? = nil) async throws -> RPCValue {
+        try await peer.call(
+            target: "*/\(managerID)", method: "services.default.\(method)", arguments: arguments, kwargs: kwargs)
+    }
+
+    /// Offers a service to other peers; returns its full id `"<workspace>/<client>:<id>"`.
+    @discardableResult
+    public func registerService(_ service: RPCService) async throws -> String {
+        await peer.addService(service)
+        guard let info = await peer.serviceInfo(id: service.id) else { return "" }
+        _ = try await manager("register_service", [.encoded(info)])
+        return "\(address):\(service.id)"
+    }
+
+    /// Withdraws one of this client's services.
+    public func unregisterService(id: String) async throws {
+        _ = try await manager("unregister_service", [.string(id)])
+        await peer.removeService(id: id)
+    }
+
+    /// Finds a service (`"<svc>"`, `"<client>:<svc>"`, `"<ws>/<svc>"` or `"<ws>/<client>:<svc>"`).
+    public func getService(_ id: String) async throws -> RemoteService {
+        let value = try await manager("get_service", [.string(id)])
+        guard let object = value.objectValue else {
+            throw ClientError(.protocolViolation, "get_service(\(id)) did not return a service")
+        }
+        return RemoteService(object: object)
+    }
+
+    /// Lists services: of this workspace by default, or as `query` selects (see `list_services`).
+    public func listServices(_ query: RPCValue = .null) async throws -> [RPCObject] {
+        try await manager("list_services", [query]).arrayValue?.compactMap(\.objectValue) ?? []
+    }
+
+    /// Issues a token that lets another client join this workspace.
+    public func generateToken(permission: String = "read_write", expiresIn: Duration = .seconds(3600)) async throws
+        -> String
+    {
+        let seconds = Double(expiresIn.components.seconds)
+        let value = try await manager(
+            "generate_token", [["permission": .string(permission), "expires_in": .double(seconds)]])
+        guard let token = value.stringValue else {
+            throw ClientError(.protocolViolation, "generate_token did not return a token")
+        }
+        return token
+    }
+}
+
+/// A service of another peer, as `get_service` returned it.
+public struct RemoteService: Sendable {
+    /// The members: functions and values.
+    public let object: RPCObject
+
+    /// The full id `"<workspace>/<client>:<service>"`.
+    public var id: String { object["id"]?.stringValue ?? "" }
+
+    /// The function or value under `name` (a dotted path reaches nested members).
+    public subscript(name: String) -> RPCValue? {
+        var current: RPCValue = .object(object)
+        for part in name.split(separator: ".") {
+            guard let next = current[String(part)] else { return nil }
+            current = next
+        }
+        return current
+    }
+
+    /// Calls the function `name` with positional and keyword arguments.
+    public func call(_ name: String, _ arguments: RPCValue..., kwargs: RPCObject? = nil) async throws -> RPCValue {
+        guard let function = self[name]?.functionValue else {
+            throw ClientError(.protocolViolation, "Service \(id) has no function '\(name)'")
+        }
+        return try await function.call(arguments, kwargs: kwargs)
+    }
+}
