@@ -5,13 +5,13 @@ import MessagePack
 
 extension Engine {
     /// Authenticates a new socket from its first text frame and registers it.
-    /// - Returns: the connection and the `connection_info` text frame to send it.
+    /// - Returns: the connection and its `connection_info` text frame, which is already queued on `sink`.
     /// - Throws: ``HandshakeError``; send its message as `{"type":"error"}` and close with its code.
     public func connect(authFrame: String, sink: any ConnectionSink) async throws(HandshakeError) -> (
         connection: ClientConnection, connectionInfo: String
     ) {
         let request = try AuthRequest.parse(authFrame)
-        var (user, workspace, isReconnection) = try await identify(request)
+        var (user, workspace, isReconnection, issuedAt) = try await identify(request)
         guard user.permission(in: workspace) != nil else {
             throw HandshakeError(
                 "Failed to establish connection: Permission denied for workspace: \(workspace)", closeCode: 1008)
@@ -25,27 +25,27 @@ extension Engine {
         }
         user.currentWorkspace = workspace
         let address = "\(workspace)/\(request.clientID)"
-        if let existing = table.connection(at: address), !isReconnection, await isAlive(existing) {
-            throw HandshakeError(
-                "Failed to establish connection: Client already exists and is active: \(address) "
-                    + "(use another client_id, or reconnect with the reconnection token)", closeCode: 1008)
-        }
-        let connection = ClientConnection(
-            serial: table.nextSerial(), workspace: workspace, clientID: request.clientID, user: user, sink: sink)
-        if let previous = table.insert(connection) {
-            logger.info("Connection superseded by a reconnection", metadata: ["peer.id": "\(address)"])
-            previous.sink.close(code: 1000, reason: "Superseded by a new connection of the same client")
+        var displaced: ClientConnection?
+        if let existing = table.connection(at: address) {
+            if isReconnection {
+                if let issued = issuedAt, issued < existing.connectedAt.addingTimeInterval(-1) {
+                    throw HandshakeError(
+                        "Failed to establish connection: \(address) was taken over by a newer connection; "
+                            + "connect again without the old reconnection token", closeCode: 1008)
+                }
+            } else if await isAlive(existing) {
+                throw HandshakeError(
+                    "Failed to establish connection: Client already exists and is active: \(address) "
+                        + "(use another client_id, or reconnect with the reconnection token)", closeCode: 1008)
+            }
+            displaced = existing
         }
         let token: String
         do {
             token = try await reconnectionToken(for: user, workspace: workspace, clientID: request.clientID)
         } catch {
-            _ = table.remove(connection)
             throw HandshakeError("Failed to establish connection: could not issue a token (\(error))", closeCode: 1011)
         }
-        logger.info(
-            "Client connected",
-            metadata: ["peer.id": "\(address)", "reconnection": "\(isReconnection)", "user.id": "\(user.id)"])
         let info: MessagePackValue = [
             "type": "connection_info", "hypha_version": "0.21.137", "imjoy_version": "0.1.0",
             "public_base_url": .string(publicBaseURL),
@@ -55,11 +55,31 @@ extension Engine {
             "reconnection_token": .string(token),
             "reconnection_token_life_time": .double(configuration.reconnectionTokenLifetime.seconds),
         ]
-        return (connection, JSONText.encode(info))
+        let infoText = JSONText.encode(info)
+        let connection = ClientConnection(
+            serial: table.nextSerial(), workspace: workspace, clientID: request.clientID, user: user, sink: sink)
+        // connection_info must be the first frame the client gets: queue it before others can route to us.
+        sink.send(.text(infoText))
+        guard table.insert(connection, replacing: displaced) else {
+            throw HandshakeError(
+                "Failed to establish connection: another connection for \(address) was accepted at the same time",
+                closeCode: 1008)
+        }
+        if let displaced {
+            logger.info("Connection superseded", metadata: ["peer.id": "\(address)"])
+            displaced.sink.close(code: 1000, reason: "Superseded by a new connection of the same client")
+        }
+        if workspace == user.ownWorkspace {
+            await workspaces.ensureWorkspace(workspace, owner: user.id, temporary: true)
+        }
+        logger.info(
+            "Client connected",
+            metadata: ["peer.id": "\(address)", "reconnection": "\(isReconnection)", "user.id": "\(user.id)"])
+        return (connection, infoText)
     }
 
     /// Works out who connects and where: from a reconnection token, a token, or as a new anonymous user.
-    private func identify(_ request: AuthRequest) async throws(HandshakeError) -> (UserInfo, String, Bool) {
+    private func identify(_ request: AuthRequest) async throws(HandshakeError) -> (UserInfo, String, Bool, Date?) {
         if let reconnectionToken = request.reconnectionToken {
             let grant = try await verify(reconnectionToken, as: .reconnection)
             guard grant.clientID == request.clientID else {
@@ -72,7 +92,7 @@ extension Engine {
                     "Failed to establish connection: the reconnection token is for workspace "
                         + "\(grant.workspace ?? "?"), not \(request.workspace ?? "?")", closeCode: 1008)
             }
-            return (grant.user, workspace, true)
+            return (grant.user, workspace, true, grant.issuedAt)
         }
         if let token = request.token {
             let grant = try await verify(token, as: .access)
@@ -85,7 +105,7 @@ extension Engine {
                     "Failed to establish connection: the token is for workspace \(wid), not \(requested)",
                     closeCode: 1008)
             }
-            return (grant.user, request.workspace ?? grant.workspace ?? grant.user.ownWorkspace, false)
+            return (grant.user, request.workspace ?? grant.workspace ?? grant.user.ownWorkspace, false, grant.issuedAt)
         }
         let id = "anonymouz-\(ReadableName.make())"
         let user = UserInfo(
@@ -96,7 +116,7 @@ extension Engine {
                     + "their own workspace; to join another one, connect with a token from its generate_token)",
                 closeCode: 1008)
         }
-        return (user, user.ownWorkspace, false)
+        return (user, user.ownWorkspace, false, nil)
     }
 
     private func verify(_ token: String, as kind: TokenIssuer.Kind) async throws(HandshakeError) -> TokenIssuer.Grant {

@@ -43,7 +43,9 @@ public final class Engine: Sendable {
         self.managerPeer = RPCPeer(
             configuration: .init(
                 clientID: configuration.managerID, workspace: "*", serverBaseURL: configuration.publicBaseURL,
-                managerID: configuration.managerID, methodTimeout: configuration.serviceFetchTimeout),
+                managerID: configuration.managerID, methodTimeout: configuration.serviceFetchTimeout,
+                maxAssembledMessageSize: 16 << 20, maxAssembliesPerSender: 8, sessionLifetime: .seconds(60),
+                acceptsEvents: false, allowsInterfaces: false),
             transport: ManagerTransport(router: router), logger: logger)
     }
 
@@ -132,29 +134,40 @@ public final class Engine: Sendable {
     /// Cleans up after a socket closed: removes the client's services, fails calls pending to it, and tells
     /// its workspace and every peer that called it. A connection superseded by a reconnection leaves no trace.
     public func disconnected(_ connection: ClientConnection) async {
-        let (removed, workspaceEmpty) = table.remove(connection)
+        let (removed, _) = table.remove(connection)
         guard removed else { return }
         logger.info("Client disconnected", metadata: ["peer.id": "\(connection.address)"])
-        let services = await workspaces.removeServices(ofClient: connection.address)
-        await managerPeer.peerDisconnected(connection.address)
-        let callers = table.all.filter { $0.forgetContact(connection.address) }
-        let event = MessageRouter.event(
-            "client_disconnected",
-            data: ["id": .string(connection.clientID), "workspace": .string(connection.workspace)])
-        router.broadcast(event, type: "client_disconnected", in: connection.workspace, alsoTo: callers)
+        let services = await workspaces.removeServices(ofClient: connection.address, connection: connection.serial)
+        // A reconnection may have taken the address while we were waiting: then the peer is not gone.
+        if table.connection(at: connection.address) == nil {
+            await managerPeer.peerDisconnected(connection.address)
+            let callers = table.all.filter { $0.forgetContact(connection.address) }
+            let event = MessageRouter.event(
+                "client_disconnected",
+                data: ["id": .string(connection.clientID), "workspace": .string(connection.workspace)])
+            router.broadcast(event, type: "client_disconnected", in: connection.workspace, alsoTo: callers)
+        }
         for service in services where service.type != "built-in" {
             router.broadcast(
                 MessageRouter.event("service_removed", data: .map(service.info)), type: "service_removed",
                 in: service.workspace)
         }
-        if workspaceEmpty, await workspaces.removeIfTemporary(connection.workspace) {
-            logger.debug("Temporary workspace removed", metadata: ["workspace.id": "\(connection.workspace)"])
+        let table = table
+        let workspace = connection.workspace
+        if await workspaces.removeIfTemporary(workspace, isEmpty: { table.connections(in: workspace).isEmpty }) {
+            logger.debug("Temporary workspace removed", metadata: ["workspace.id": "\(workspace)"])
         }
     }
 
+    /// A reconnection token that expires with the user's own grant (a guest's token) or after the usual lifetime.
     func reconnectionToken(for user: UserInfo, workspace: String, clientID: String) async throws -> String {
-        try await tokens.issue(
-            for: user, kind: .reconnection, workspace: workspace, clientID: clientID,
-            lifetime: configuration.reconnectionTokenLifetime)
+        var lifetime = configuration.reconnectionTokenLifetime
+        if let expiry = user.expiresAt {
+            let remaining = expiry.timeIntervalSinceNow
+            guard remaining > 0 else { throw AuthError("the token that granted this connection has expired") }
+            lifetime = min(lifetime, .seconds(remaining))
+        }
+        return try await tokens.issue(
+            for: user, kind: .reconnection, workspace: workspace, clientID: clientID, lifetime: lifetime)
     }
 }

@@ -21,12 +21,15 @@ public struct EngineConfiguration: Sendable {
     public var livenessProbeTimeout: Duration
     /// Services one client may register.
     public var maxServicesPerClient: Int
+    /// Largest service info `register_service` accepts, in bytes of msgpack.
+    public var maxServiceInfoSize: Int
 
     public init(
         publicBaseURL: String, dataDirectory: URL, managerID: String = "manager-\(UUID().uuidString.prefix(8).lowercased())",
         reconnectionTokenLifetime: Duration = .seconds(172_800), defaultTokenLifetime: Duration = .seconds(3600),
         maxForwardedFrameSize: Int = 512_000, serviceFetchTimeout: Duration = .seconds(15),
-        livenessProbeTimeout: Duration = .seconds(2), maxServicesPerClient: Int = 1000
+        livenessProbeTimeout: Duration = .seconds(2), maxServicesPerClient: Int = 500,
+        maxServiceInfoSize: Int = 128 << 10
     ) {
         self.publicBaseURL = publicBaseURL
         self.dataDirectory = dataDirectory
@@ -37,6 +40,7 @@ public struct EngineConfiguration: Sendable {
         self.serviceFetchTimeout = serviceFetchTimeout
         self.livenessProbeTimeout = livenessProbeTimeout
         self.maxServicesPerClient = maxServicesPerClient
+        self.maxServiceInfoSize = maxServiceInfoSize
     }
 
     /// The manager's address `"*/<managerID>"`.

@@ -14,7 +14,7 @@ public struct ServerConfiguration: Sendable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 9527, maxMessageSize: Int = 16 << 20,
-        authenticationTimeout: Duration = .seconds(5), maxQueuedBytesPerConnection: Int = 512 << 20,
+        authenticationTimeout: Duration = .seconds(5), maxQueuedBytesPerConnection: Int = 64 << 20,
         fragmentThreshold: Int = 32 << 10
     ) {
         self.host = host

@@ -41,6 +41,7 @@ struct WebSocketConnection {
         var connection: ClientConnection?
         do {
             guard let first = try await messages.next() else { return }
+            authenticated.set()
             guard case .text(let authFrame) = first else {
                 Self.refuse(
                     sink,
@@ -50,12 +51,8 @@ struct WebSocketConnection {
                 return
             }
             do {
-                let (accepted, info) = try await engine.connect(authFrame: authFrame, sink: sink)
-                authenticated.set()
-                connection = accepted
-                sink.send(.text(info))
+                connection = try await engine.connect(authFrame: authFrame, sink: sink).connection
             } catch {
-                authenticated.set()
                 Self.refuse(sink, error)
                 return
             }

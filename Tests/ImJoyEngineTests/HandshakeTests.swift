@@ -29,7 +29,8 @@ struct HandshakeTests {
         ("[1, 2]", "Failed to decode authentication information"),
         (#"{"workspace": null}"#, "`client_id` is missing"),
         (#"{"client_id": 5}"#, "`client_id` must be a string"),
-        (#"{"client_id": "a/b"}"#, "must not contain '/' or ':'"),
+        (#"{"client_id": "a/b"}"#, "must not contain '/', ':' or '*'"),
+        (#"{"client_id": "*"}"#, "must not contain '/', ':' or '*'"),
     ]
 
     @Test("a malformed auth frame is refused with a message saying what is wrong", arguments: malformed)
@@ -142,6 +143,7 @@ struct HandshakeTests {
             let sink = RecordingSink()
             let (connection, _) = try await harness.engine.connect(authFrame: EngineHarness.authFrame("c"), sink: sink)
             var frames = sink.frames.makeAsyncIterator()
+            #expect(await frames.next()?.text?.contains("connection_info") == true)
             await harness.engine.receive(text: #"{"type": "ping"}"#, from: connection)
             #expect(await frames.next()?.text == #"{"type": "pong"}"#)
             await harness.engine.receive(text: #"{"type": "refresh_token"}"#, from: connection)

@@ -13,6 +13,13 @@ struct RouterTests {
         return (connection, sink)
     }
 
+    /// The frames after `connection_info`.
+    static func frames(_ sink: RecordingSink) async -> AsyncStream<OutboundFrame>.Iterator {
+        var iterator = sink.frames.makeAsyncIterator()
+        _ = await iterator.next()
+        return iterator
+    }
+
     static func frame(_ main: MessagePackValue, _ extra: MessagePackValue? = nil) -> ByteBuffer {
         var writer = MessagePackWriter()
         writer.write(main)
@@ -33,7 +40,7 @@ struct RouterTests {
                     "user": ["id": "root"], "ctx": ["from": "ws-x/impostor"], "method": "services.a.b",
                 ], body)
             harness.engine.receive(binary: frame, from: sender)
-            var frames = inbox.frames.makeAsyncIterator()
+            var frames = await Self.frames(inbox)
             guard case .binary(let header, let forwardedBody)? = await frames.next() else {
                 Issue.record("no binary frame delivered")
                 return
@@ -68,7 +75,7 @@ struct RouterTests {
         try await harness.run {
             let (bad, badInbox) = try await Self.raw(harness.engine, "bad")
             harness.engine.receive(binary: ByteBuffer(bytes: bytes), from: bad)
-            var frames = badInbox.frames.makeAsyncIterator()
+            var frames = await Self.frames(badInbox)
             let reply = try #require(await frames.next()?.text)
             #expect(reply.contains("\"type\": \"error\""))
             #expect(reply.contains(expected), "\(name): \(reply)")
@@ -84,7 +91,7 @@ struct RouterTests {
         let harness = try await EngineHarness.make()
         try await harness.run {
             let (sender, inbox) = try await Self.raw(harness.engine, "sender")
-            var frames = inbox.frames.makeAsyncIterator()
+            var frames = await Self.frames(inbox)
             let cases: [(MessagePackValue, MessagePackValue?, String)] = [
                 (["type": "method", "session": "s1", "method": "x"], nil, "no string `to`"),
                 (["type": "method", "to": "ws-nowhere/ghost", "session": "s2"], nil, "Target peer ws-nowhere/ghost is not connected"),
@@ -112,7 +119,7 @@ struct RouterTests {
                     ["type": "method", "to": .string(receiver.address), "session": "big"],
                     ["args": [.binary(Data(count: 20_000))]]),
                 from: sender)
-            var frames = inbox.frames.makeAsyncIterator()
+            var frames = await Self.frames(inbox)
             let reply = try #require(await frames.next())
             #expect(String(decoding: reply.data, as: UTF8.self).contains("larger than the 10000-byte limit"))
         }

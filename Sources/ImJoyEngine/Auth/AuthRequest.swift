@@ -27,9 +27,9 @@ struct AuthRequest: Sendable {
         guard let clientID = try string("client_id") else {
             throw HandshakeError("Failed to decode authentication information: `client_id` is missing", closeCode: 1003)
         }
-        if clientID.contains("/") || clientID.contains(":") || clientID.count > 256 {
+        if clientID.contains("/") || clientID.contains(":") || clientID.contains("*") || clientID.count > 256 {
             throw HandshakeError(
-                "Invalid client_id '\(clientID.prefix(64))': it must not contain '/' or ':' and be at most 256 characters",
+                "Invalid client_id '\(clientID.prefix(64))': it must not contain '/', ':' or '*' and be at most 256 characters",
                 closeCode: 1008)
         }
         return AuthRequest(

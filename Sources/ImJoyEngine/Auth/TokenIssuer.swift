@@ -19,6 +19,8 @@ public final class TokenIssuer: Sendable {
         public var workspace: String?
         /// `cid`: the only client id that may use the token.
         public var clientID: String?
+        /// When the token was issued.
+        public var issuedAt: Date
     }
 
     private let keys: JWTKeyCollection
@@ -31,15 +33,22 @@ public final class TokenIssuer: Sendable {
     /// Loads the signing secret from `<dataDirectory>/jwt-secret`, creating it (mode 0600) on first use.
     public static func load(dataDirectory: URL) async throws -> TokenIssuer {
         let url = dataDirectory.appendingPathComponent("jwt-secret")
+        let files = FileManager.default
         let secret: Data
-        if let existing = try? Data(contentsOf: url), existing.count >= 32 {
+        if files.fileExists(atPath: url.path) {
+            guard let existing = try? Data(contentsOf: url), existing.count >= 32 else {
+                throw AuthError(
+                    "The token secret \(url.path) cannot be read or is too short; fix its permissions, or delete it "
+                        + "to start over (every token issued so far becomes invalid)")
+            }
             secret = existing
         } else {
             var rng = SystemRandomNumberGenerator()
             secret = Data((0..<48).map { _ in UInt8.random(in: 0...255, using: &rng) }).base64EncodedData()
-            try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
-            try secret.write(to: url, options: .atomic)
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+            try files.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+            guard files.createFile(atPath: url.path, contents: secret, attributes: [.posixPermissions: 0o600]) else {
+                throw AuthError("Cannot create the token secret \(url.path): is the data directory writable?")
+            }
         }
         let keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
@@ -97,7 +106,7 @@ public final class TokenIssuer: Sendable {
         let user = UserInfo(
             id: payload.sub.value, roles: payload.roles, isAnonymous: payload.anonymous, workspaces: workspaces,
             clientID: clientID, email: payload.email, parent: payload.parent, expiresAt: payload.exp.value)
-        return Grant(user: user, kind: expected, workspace: workspace, clientID: clientID)
+        return Grant(user: user, kind: expected, workspace: workspace, clientID: clientID, issuedAt: payload.iat.value)
     }
 
     private static func reason(for error: JWTError) -> String {

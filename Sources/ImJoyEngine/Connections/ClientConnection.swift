@@ -1,5 +1,6 @@
 import MessagePack
 public import NIOCore
+public import Foundation
 import Synchronization
 
 /// A frame for a client's socket.
@@ -30,10 +31,14 @@ public final class ClientConnection: Sendable, Hashable, CustomStringConvertible
     /// `user` in msgpack, encoded once and spliced into every message this connection sends.
     let encodedUser: [UInt8]
     let sink: any ConnectionSink
+    /// When the socket was accepted (a reconnection token older than this cannot take the address over).
+    public let connectedAt: Date
     private let subscriptionSet = Mutex<Set<String>>([])
     private let contactSet = Mutex<Set<String>>([])
+    private let managerCalls = Mutex(0)
 
     init(serial: UInt64, workspace: String, clientID: String, user: UserInfo, sink: any ConnectionSink) {
+        self.connectedAt = Date()
         self.serial = serial
         self.workspace = workspace
         self.clientID = clientID
@@ -48,7 +53,25 @@ public final class ClientConnection: Sendable, Hashable, CustomStringConvertible
     /// Event types this connection subscribed to.
     public var subscriptions: Set<String> { subscriptionSet.withLock { $0 } }
 
-    func subscribe(_ types: [String]) { subscriptionSet.withLock { $0.formUnion(types) } }
+    /// Adds subscriptions unless that would exceed `limit` event types; returns whether it did.
+    func subscribe(_ types: [String], limit: Int) -> Bool {
+        subscriptionSet.withLock { set in
+            guard set.union(types).count <= limit else { return false }
+            set.formUnion(types)
+            return true
+        }
+    }
+
+    /// Counts a manager call in flight; false when `limit` are already running.
+    func beginManagerCall(limit: Int) -> Bool {
+        managerCalls.withLock { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func endManagerCall() { managerCalls.withLock { $0 -= 1 } }
     func unsubscribe(_ types: [String]) { subscriptionSet.withLock { $0.subtract(types) } }
     func isSubscribed(to type: String) -> Bool { subscriptionSet.withLock { $0.contains(type) } }
 

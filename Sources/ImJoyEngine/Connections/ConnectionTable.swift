@@ -22,13 +22,14 @@ final class ConnectionTable: Sendable {
         state.withLock { $0.byAddress[address] }
     }
 
-    /// Puts `connection` at its address; returns the connection it replaced, if any.
-    @discardableResult
-    func insert(_ connection: ClientConnection) -> ClientConnection? {
+    /// Puts `connection` at its address if that address is still held by `expected` (or free when `nil`):
+    /// two handshakes for one address cannot both win. Returns whether it was inserted.
+    func insert(_ connection: ClientConnection, replacing expected: ClientConnection?) -> Bool {
         state.withLock { s in
-            let previous = s.byAddress.updateValue(connection, forKey: connection.address)
+            guard s.byAddress[connection.address] === expected else { return false }
+            s.byAddress[connection.address] = connection
             s.byWorkspace[connection.workspace, default: []].insert(connection.address)
-            return previous
+            return true
         }
     }
 

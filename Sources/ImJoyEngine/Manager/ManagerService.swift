@@ -21,6 +21,10 @@ struct ManagerService: Sendable {
                     guard let from = call.context?.from, let caller = engine.table.connection(at: from) else {
                         throw ManagerError("The manager only answers connected clients")
                     }
+                    guard caller.beginManagerCall(limit: 128) else {
+                        throw ManagerError("Too many calls to the workspace manager in flight from \(from) (limit 128)")
+                    }
+                    defer { caller.endManagerCall() }
                     return try await body(call, caller)
                 })
         }
@@ -55,7 +59,13 @@ struct ManagerService: Sendable {
         }
         guard case .map(let info) = ValueCodec.encodePlain(.object(object)) else { return .null }
         if info["id"]?.stringValue?.contains(":_rintf_") == true { return .null }
-        let entry = try ServiceEntry.parse(info, createdBy: caller.user.id)
+        let size = MessagePackEncoder.encodeBytes(.map(info)).count
+        guard size <= engine.configuration.maxServiceInfoSize else {
+            throw ManagerError(
+                "Service info of \(size) bytes is over the \(engine.configuration.maxServiceInfoSize)-byte limit; "
+                    + "keep long docs and schemas out of the registration")
+        }
+        let entry = try ServiceEntry.parse(info, createdBy: caller.user.id, connection: caller.serial)
         guard entry.providerAddress == caller.address else {
             throw ManagerError(
                 "Service ID workspace prefix \(entry.providerAddress) does not match the caller \(caller.address): "
@@ -105,7 +115,7 @@ struct ManagerService: Sendable {
     func getService(_ call: RPCCall, _ caller: ClientConnection) async throws -> RPCValue {
         let entry = try await resolve(call, caller)
         let provider = entry.providerAddress
-        let timeout = call.argument(1, "config")?["timeout"]?.doubleValue.map { Duration.milliseconds(Int64($0 * 1000)) }
+        let timeout = call.argument(1, "config")?["timeout"]?.doubleValue.flatMap { Duration.seconds(clamping: $0, to: 0.1...300) }
         let raw: MessagePackValue
         do {
             raw = try await engine.managerPeer.callRaw(
@@ -201,7 +211,9 @@ struct ManagerService: Sendable {
 
     func subscribe(_ call: RPCCall, _ caller: ClientConnection) async throws -> RPCValue {
         let types = try eventTypes(call, caller)
-        caller.subscribe(types)
+        guard caller.subscribe(types, limit: 256) else {
+            throw ManagerError("Too many event subscriptions (the limit is 256 event types per client)")
+        }
         return .bool(true)
     }
 
@@ -249,10 +261,9 @@ struct ManagerService: Sendable {
             throw ManagerError("ping needs a client id")
         }
         let address = Address.absolute(client, in: caller.workspace)
-        let seconds = call.argument(1, "timeout")?.doubleValue ?? 5
+        let timeout = call.argument(1, "timeout")?.doubleValue.flatMap { Duration.seconds(clamping: $0, to: 0.1...60) }
         return try await engine.managerPeer.call(
-            target: address, method: "services.built-in.ping", arguments: ["ping"],
-            timeout: .milliseconds(Int64(seconds * 1000)))
+            target: address, method: "services.built-in.ping", arguments: ["ping"], timeout: timeout ?? .seconds(5))
     }
 
     func generateToken(_ call: RPCCall, _ caller: ClientConnection) async throws -> RPCValue {
@@ -266,7 +277,7 @@ struct ManagerService: Sendable {
             throw ManagerError("Invalid permission '\(permissionName)': use read, read_write or admin")
         }
         let seconds = config["expires_in"]?.doubleValue ?? engine.configuration.defaultTokenLifetime.seconds
-        guard seconds > 0, seconds <= 366 * 24 * 3600 else {
+        guard seconds >= 1, seconds <= 366 * 24 * 3600, let lifetime = Duration.seconds(clamping: seconds) else {
             throw ManagerError("Invalid expires_in \(seconds): give a number of seconds between 1 and one year")
         }
         let childID = ReadableName.make()
@@ -276,7 +287,7 @@ struct ManagerService: Sendable {
             parent: caller.user.parent ?? caller.user.id)
         let token = try await engine.tokens.issue(
             for: child, kind: .access, workspace: workspace, clientID: config["client_id"]?.stringValue,
-            lifetime: .milliseconds(Int64(seconds * 1000)))
+            lifetime: lifetime)
         return .string(token)
     }
 }

@@ -13,12 +13,16 @@ public struct ServiceEntry: Sendable {
     public var authorizedWorkspaces: [String]
     /// The stored info, as `list_services` and `get_service_info` return it.
     public var info: MessagePackMap
+    /// Serial of the connection that registered it (a reconnection's cleanup must not remove its successor's).
+    public var connection: UInt64
 
     /// `"<workspace>/<client>"`.
     public var providerAddress: String { "\(workspace)/\(clientID)" }
 
     /// Builds an entry from `register_service`'s argument, or explains why it is invalid.
-    static func parse(_ info: MessagePackMap, createdBy userID: String) throws(ManagerError) -> ServiceEntry {
+    static func parse(_ info: MessagePackMap, createdBy userID: String, connection: UInt64) throws(ManagerError)
+        -> ServiceEntry
+    {
         guard let id = info["id"]?.stringValue else {
             throw ManagerError("register_service needs a service info map with a string `id`")
         }
@@ -49,7 +53,7 @@ public struct ServiceEntry: Sendable {
             id: "\(workspace)/\(clientID):\(serviceID)", workspace: workspace, clientID: clientID, serviceID: serviceID,
             appID: appID, type: info["type"]?.stringValue ?? "generic", visibility: visibility,
             authorizedWorkspaces: config["authorized_workspaces"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-            info: stored)
+            info: stored, connection: connection)
     }
 
     /// Whether a caller in `callerWorkspace` with `permission` there may see and use this service.

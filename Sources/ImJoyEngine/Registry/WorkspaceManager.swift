@@ -27,10 +27,11 @@ actor WorkspaceManager {
         }
     }
 
-    /// Removes a temporary workspace (its last client left); returns whether it was removed.
+    /// Removes a temporary workspace if `isEmpty` still holds (checked inside the actor, after any queued
+    /// handshake re-created it); returns whether it was removed.
     @discardableResult
-    func removeIfTemporary(_ name: String) -> Bool {
-        guard workspaces[name]?.temporary == true else { return false }
+    func removeIfTemporary(_ name: String, isEmpty: @Sendable () -> Bool) -> Bool {
+        guard workspaces[name]?.temporary == true, isEmpty() else { return false }
         workspaces.removeValue(forKey: name)
         services.removeValue(forKey: name)
         return true
@@ -58,11 +59,11 @@ actor WorkspaceManager {
         return services[workspace]?.removeValue(forKey: id)
     }
 
-    /// Removes every service of a client; returns them.
-    func removeServices(ofClient address: String) -> [ServiceEntry] {
+    /// Removes every service a connection registered; returns them.
+    func removeServices(ofClient address: String, connection serial: UInt64) -> [ServiceEntry] {
         let workspace = String(address.prefix { $0 != "/" })
         guard let all = services[workspace] else { return [] }
-        let removed = all.values.filter { $0.providerAddress == address }
+        let removed = all.values.filter { $0.providerAddress == address && $0.connection == serial }
         for entry in removed { services[workspace]?.removeValue(forKey: entry.id) }
         return removed
     }

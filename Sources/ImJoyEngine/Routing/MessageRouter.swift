@@ -14,16 +14,38 @@ struct MessageRouter: Sendable {
     let maxForwardedFrameSize: Int
     let logger: Logger
 
+    /// Event types only the engine may send: clients trust them (they fail pending calls on them).
+    static let serverEvents: Set<String> = [
+        "client_connected", "client_disconnected", "client_updated", "service_added", "service_removed",
+        "service_updated", "peer_not_found", "force-exit",
+    ]
+
     /// Routes a frame sent by `sender`.
     func route(_ frame: ByteBuffer, from sender: ClientConnection) throws(RouteError) {
         let header = try RoutingHeader.parse(frame)
         let rawTo = header.to ?? ""
         let to = rawTo == "*" ? "\(sender.workspace)/*" : Address.absolute(rawTo, in: sender.workspace)
+        let type = header.type ?? ""
+        if Self.serverEvents.contains(type) || type.hasPrefix("workspace_") {
+            throw RouteError("Refused message: '\(type)' events come from the engine only", session: header.session, target: to)
+        }
+        if to.hasSuffix("/*"), to != "\(sender.workspace)/*" {
+            throw RouteError(
+                "Refused message: events go to your own workspace (to: \"*\"), not to \(to)", session: header.session,
+                target: to)
+        }
         let rewritten = header.rewritten(
             to: to, from: sender.address, workspace: sender.workspace, user: sender.encodedUser)
         let body = frame.getSlice(at: frame.readerIndex + header.length, length: frame.readableBytes - header.length)
             ?? ByteBuffer()
         try RoutingHeader.checkBody(body, session: header.session, target: to)
+        let size = rewritten.readableBytes + body.readableBytes
+        if size > maxForwardedFrameSize {
+            throw RouteError(
+                "Message of \(size) bytes to \(to) is larger than the \(maxForwardedFrameSize)-byte limit a client can "
+                    + "receive; send large data in chunks (hypha-rpc does this by itself with long_message_chunk_size ≤ 256 KiB)",
+                session: header.session, target: to)
+        }
 
         if to == managerAddress {
             var joined = rewritten
@@ -31,13 +53,6 @@ struct MessageRouter: Sendable {
             joined.writeBuffer(&rest)
             managerInbox.yield(Data(joined.readableBytesView))
             return
-        }
-        let size = rewritten.readableBytes + body.readableBytes
-        if size > maxForwardedFrameSize {
-            throw RouteError(
-                "Message of \(size) bytes to \(to) is larger than the \(maxForwardedFrameSize)-byte limit a client can "
-                    + "receive; send large data in chunks (hypha-rpc does this by itself with long_message_chunk_size ≤ 256 KiB)",
-                session: header.session, target: to)
         }
         if to.hasSuffix("/*") {
             broadcast(.binary(header: rewritten, body: body), type: header.type ?? "", in: String(to.dropLast(2)))

@@ -60,7 +60,7 @@ struct RoutingHeader {
                 "Malformed message: the body after the routing header is not a msgpack map: \(error.description)",
                 session: session, target: target)
         case .success(let keys):
-            if let key = keys.first(where: trustedKeys.contains) {
+            if let key = keys.first(where: { trustedKeys.contains($0) || $0 == "type" }) {
                 throw RouteError(
                     "Refused message: its body sets `\(key)`, which only the server may set", session: session,
                     target: target)

@@ -11,6 +11,8 @@ struct EncodingSink {
     let sessionID: String?
     /// The peer the encoded value is sent to (the only one allowed to call `_rintf` services).
     var recipient: String?
+    /// Whether `_rintf` objects become temporary services (else they are sent as plain objects).
+    var allowsInterfaces = true
     private(set) var callbacks: [String: Callback] = [:]
     private(set) var interfaces: [RPCService] = []
 
@@ -59,15 +61,15 @@ struct EncodingSink {
     mutating func registerInterface(_ object: RPCObject) -> MessagePackValue {
         let serviceID = "_rintf_\(ShortID.make())"
         var members = RPCObject()
-        for (key, value) in object where !key.hasPrefix("_") && value.functionValue != nil {
-            members[key] = value
+        for (key, value) in object where !key.hasPrefix("_") {
+            if case .function(let f) = value, case .local = f.kind { members[key] = value }
         }
         var service = RPCService(id: serviceID, type: "rintf", members: members)
         service.allowedCaller = recipient
         interfaces.append(service)
         var map = MessagePackMap()
         for (key, value) in object {
-            if case .function(let f) = value, !key.hasPrefix("_") {
+            if case .function(let f) = value, case .local = f.kind, !key.hasPrefix("_") {
                 map[key] = methodDescriptor(service: serviceID, path: key, name: f.name ?? key)
             } else {
                 map[key] = ValueCodec.encode(value, into: &self)

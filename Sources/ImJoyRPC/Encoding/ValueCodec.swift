@@ -25,8 +25,13 @@ public enum ValueCodec {
         case .array(let values):
             return .array(values.map { encode($0, into: &sink, allowCallables: allowCallables) })
         case .object(let object):
-            if allowCallables, object["_rintf"]?.boolValue == true,
-                object.contains(where: { !$0.key.hasPrefix("_") && $0.value.functionValue != nil })
+            if allowCallables, sink.allowsInterfaces, object["_rintf"]?.boolValue == true,
+                object.contains(where: { entry in
+                    guard !entry.key.hasPrefix("_"), case .function(let f) = entry.value, case .local = f.kind else {
+                        return false
+                    }
+                    return true
+                })
             {
                 return sink.registerInterface(object)
             }

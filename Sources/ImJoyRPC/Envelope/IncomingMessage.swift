@@ -12,8 +12,19 @@ struct IncomingMessage: Sendable {
         self.header = header
         var merged = header
         if let body {
+            // Linear in the body's size: the header is small, so look keys up in it by index.
+            var headerIndex: [String: Int] = [:]
+            for (i, entry) in header.entries.enumerated() {
+                if case .string(let key) = entry.key { headerIndex[key] = i }
+            }
+            merged.entries.reserveCapacity(header.count + body.count)
             for entry in body.entries {
-                if case .string(let key) = entry.key { merged[key] = entry.value }
+                guard case .string(let key) = entry.key else { continue }
+                if let i = headerIndex[key] {
+                    merged.entries[i].value = entry.value
+                } else {
+                    merged.entries.append(entry)
+                }
             }
         }
         self.merged = merged

@@ -10,6 +10,8 @@ struct ChunkAssembly {
 
     var chunks: [Int: Data] = [:]
     var totalSize = 0
+    /// When the last chunk arrived; abandoned assemblies are dropped after a while.
+    var lastActivity = ContinuousClock.now
 
     mutating func set(_ index: Int, _ data: Data, limit: Int) throws(RPCError) {
         totalSize += data.count - (chunks[index]?.count ?? 0)
@@ -17,6 +19,7 @@ struct ChunkAssembly {
             throw RPCError(.tooLarge, "chunked message exceeds the limit of \(limit) bytes")
         }
         chunks[index] = data
+        lastActivity = .now
     }
 
     /// The chunks joined in index order; fails when one is missing.

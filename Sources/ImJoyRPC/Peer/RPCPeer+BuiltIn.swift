@@ -42,7 +42,12 @@ extension RPCPeer {
                 result = .success(try encodedService(id, callerWorkspace: message.workspace ?? Address.workspace(of: from)))
             case "message_cache.create":
                 let key = try Self.key(arguments)
-                touchSession(key, heartbeat: arguments.count > 1 ? arguments[1].boolValue : nil)
+                touchSession(key, from: from, heartbeat: arguments.count > 1 ? arguments[1].boolValue : nil)
+                let open = chunkAssemblies.keys.lazy.filter { $0.sender == from }.count
+                if open >= configuration.maxAssembliesPerSender, chunkAssemblies[.init(sender: from, key: key)] == nil {
+                    throw RPCError(
+                        .tooLarge, "\(from) already has \(open) chunked messages in progress; finish or remove one first")
+                }
                 chunkAssemblies[.init(sender: from, key: key)] = ChunkAssembly()
                 result = .success(.nil)
             case "message_cache.append", "message_cache.set":
@@ -52,7 +57,7 @@ extension RPCPeer {
                 guard arguments.count > dataIndex, case .binary(let data) = arguments[dataIndex] else {
                     throw RPCError(.invalidMessage, "message_cache.\(isSet ? "set" : "append") needs a bytes chunk")
                 }
-                touchSession(key, heartbeat: arguments.count > dataIndex + 1 ? arguments[dataIndex + 1].boolValue : nil)
+                touchSession(key, from: from, heartbeat: arguments.count > dataIndex + 1 ? arguments[dataIndex + 1].boolValue : nil)
                 let assemblyKey = ChunkAssembly.Key(sender: from, key: key)
                 guard var assembly = chunkAssemblies[assemblyKey] else {
                     throw RPCError(.invalidMessage, "Message with key \(key) does not exist.")
@@ -71,7 +76,7 @@ extension RPCPeer {
                 result = .success(.nil)
             case "message_cache.process":
                 let key = try Self.key(arguments)
-                touchSession(key, heartbeat: arguments.count > 1 ? arguments[1].boolValue : nil)
+                touchSession(key, from: from, heartbeat: arguments.count > 1 ? arguments[1].boolValue : nil)
                 guard let assembly = chunkAssemblies.removeValue(forKey: .init(sender: from, key: key)) else {
                     throw RPCError(.invalidMessage, "Message with key \(key) does not exist.")
                 }
@@ -82,6 +87,9 @@ extension RPCPeer {
                     throw error
                 } catch {
                     throw RPCError(.invalidMessage, "chunked message \(key) is not valid msgpack: \(error)")
+                }
+                if assembled.method?.hasPrefix("services.built-in.") == true {
+                    throw RPCError(.invalidMessage, "a chunked message may not call the built-in service")
                 }
                 work = dispatch(trusted(assembled, like: message))
                 result = .success(.nil)
@@ -117,8 +125,9 @@ extension RPCPeer {
         return result
     }
 
-    private func touchSession(_ key: String, heartbeat: Bool?) {
-        guard heartbeat == true, var session = sessions[key] else { return }
+    /// A chunk of a large answer counts as a heartbeat of the call it answers (only from that call's target).
+    private func touchSession(_ key: String, from: String, heartbeat: Bool?) {
+        guard heartbeat == true, var session = sessions[key], session.target == from else { return }
         session.reply?.heartbeat()
         session.lastActivity = .now
         sessions[key] = session

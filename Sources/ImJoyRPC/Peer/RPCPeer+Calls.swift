@@ -77,6 +77,7 @@ extension RPCPeer {
         var sink = EncodingSink(
             peerAddress: address, serverBaseURL: configuration.serverBaseURL, sessionID: sessionID,
             recipient: remote.target)
+        sink.allowsInterfaces = configuration.allowsInterfaces
         let encodedArguments = all.map { ValueCodec.encode($0, into: &sink) }
 
         var main: MessagePackMap = [

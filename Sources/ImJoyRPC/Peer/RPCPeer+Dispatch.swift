@@ -36,6 +36,7 @@ extension RPCPeer {
     // MARK: - Events
 
     private func handleEvent(_ type: String, _ message: IncomingMessage) -> [Work] {
+        guard configuration.acceptsEvents else { return [] }
         let data = message.merged["data"] ?? .nil
         if type == "client_disconnected", let id = data["id"]?.stringValue {
             let workspace = data["workspace"]?.stringValue ?? Address.workspace(of: message.from ?? "")
@@ -224,34 +225,38 @@ extension RPCPeer {
     }
 
     /// Reads the promise of a call: `"*"` (answer at `<session>.resolve|reject|heartbeat` on the caller)
-    /// or an explicit map of the three functions.
+    /// or an explicit map of the three functions. An explicit map must point back at the caller's own session:
+    /// anything else would let a caller make this peer call a third party.
     private func replyChannel(for message: IncomingMessage, from: String) -> ReplyChannel? {
-        guard let promise = message.merged["promise"] else { return nil }
-        let workspace = Address.workspace(of: from)
-        let session = message.session
-        func function(_ value: MessagePackValue?) -> RemoteFunction? {
-            guard case .map(let map)? = value else { return nil }
-            return ValueCodec.remoteFunction(map, peer: self, remoteWorkspace: workspace, remoteParent: session)
+        guard let promise = message.merged["promise"], let session = message.session else { return nil }
+        let interval: Duration
+        switch promise {
+        case .map(let map): interval = Self.heartbeatInterval(map["interval"])
+        default: interval = Self.heartbeatInterval(message.merged["t"])
         }
-        func seconds(_ value: MessagePackValue?) -> Duration? {
-            guard let s = value?.doubleValue, s > 0, s.isFinite else { return nil }
-            return .milliseconds(Int64(s * 1000))
-        }
-        if case .string("*") = promise {
-            guard let session else { return nil }
-            func callback(_ name: String) -> RemoteFunction {
-                RemoteFunction(
-                    target: from, method: "\(session).\(name)", promise: .none, name: name,
-                    descriptor: MessagePackMap(), remoteParent: session, peer: self)
+        if case .map(let map) = promise {
+            for name in ["resolve", "reject", "heartbeat"] {
+                guard case .map(let callback)? = map[name] else { continue }
+                let target = callback["_rtarget"]?.stringValue.map { Address.absolute($0, in: Address.workspace(of: from)) }
+                if target != from || callback["_rmethod"]?.stringValue != "\(session).\(name)" {
+                    logger.warning(
+                        "Ignored a promise that does not point back at its caller",
+                        metadata: ["peer.id": "\(from)", "method": "\(message.method ?? "")"])
+                }
             }
-            return ReplyChannel(
-                resolve: callback("resolve"), reject: callback("reject"), heartbeat: callback("heartbeat"),
-                interval: seconds(message.merged["t"]) ?? .seconds(15))
         }
-        guard case .map(let map) = promise, let resolve = function(map["resolve"]), let reject = function(map["reject"])
-        else { return nil }
+        func callback(_ name: String) -> RemoteFunction {
+            RemoteFunction(
+                target: from, method: "\(session).\(name)", promise: .none, name: name,
+                descriptor: MessagePackMap(), remoteParent: session, peer: self)
+        }
         return ReplyChannel(
-            resolve: resolve, reject: reject, heartbeat: function(map["heartbeat"]),
-            interval: seconds(map["interval"]) ?? .seconds(15))
+            resolve: callback("resolve"), reject: callback("reject"), heartbeat: callback("heartbeat"),
+            interval: interval)
+    }
+
+    /// The heartbeat interval a caller asked for, kept between 1 s and 1 h.
+    static func heartbeatInterval(_ value: MessagePackValue?) -> Duration {
+        value?.doubleValue.flatMap { Duration.seconds(clamping: $0, to: 1...3600) } ?? .seconds(15)
     }
 }

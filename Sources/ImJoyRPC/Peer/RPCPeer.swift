@@ -33,14 +33,22 @@ public actor RPCPeer {
         public var maxConcurrentChunks: Int
         /// Largest message assembled from chunks.
         public var maxAssembledMessageSize: Int
-        /// How long a session holding callbacks survives without activity.
+        /// Chunked messages one sender may have in progress at once.
+        public var maxAssembliesPerSender: Int
+        /// How long a session holding callbacks, or an unfinished chunked message, survives without activity.
         public var sessionLifetime: Duration
+        /// Whether to act on events (`client_disconnected` …). A peer that only hears events from the server
+        /// through other means (the workspace manager) turns this off so clients cannot forge them.
+        public var acceptsEvents: Bool
+        /// Whether `_rintf` objects in outgoing values become temporary services.
+        public var allowsInterfaces: Bool
         public var decodingLimits: DecodingLimits
 
         public init(
             clientID: String, workspace: String, serverBaseURL: String, managerID: String? = nil,
             methodTimeout: Duration = .seconds(30), chunkSize: Int = 256 * 1024, maxConcurrentChunks: Int = 30,
-            maxAssembledMessageSize: Int = 1 << 31, sessionLifetime: Duration = .seconds(600),
+            maxAssembledMessageSize: Int = 1 << 31, maxAssembliesPerSender: Int = 64,
+            sessionLifetime: Duration = .seconds(600), acceptsEvents: Bool = true, allowsInterfaces: Bool = true,
             decodingLimits: DecodingLimits = .default
         ) {
             self.clientID = clientID
@@ -51,7 +59,10 @@ public actor RPCPeer {
             self.chunkSize = chunkSize
             self.maxConcurrentChunks = maxConcurrentChunks
             self.maxAssembledMessageSize = maxAssembledMessageSize
+            self.maxAssembliesPerSender = maxAssembliesPerSender
             self.sessionLifetime = sessionLifetime
+            self.acceptsEvents = acceptsEvents
+            self.allowsInterfaces = allowsInterfaces
             self.decodingLimits = decodingLimits
         }
     }
@@ -192,6 +203,7 @@ public actor RPCPeer {
                 sessions = sessions.filter { _, s in
                     s.reply != nil || now - s.lastActivity < configuration.sessionLifetime
                 }
+                chunkAssemblies = chunkAssemblies.filter { now - $0.value.lastActivity < configuration.sessionLifetime }
             }
         }
     }

@@ -17,8 +17,14 @@ public struct NDArray: Sendable, Equatable {
         self.dtype = dtype
         self.shape = shape
         self.data = data
-        if let size = Self.itemSize(of: dtype), shape.allSatisfy({ $0 >= 0 }) {
-            let expected = shape.reduce(1, *) * size
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            throw RPCError(.invalidValue, "ndarray shape \(shape) has a negative dimension")
+        }
+        if let size = Self.itemSize(of: dtype) {
+            guard let elements = Self.product(shape), case (let expected, false) = elements.multipliedReportingOverflow(by: size)
+            else {
+                throw RPCError(.invalidValue, "ndarray shape \(shape) is too large")
+            }
             if expected != data.count {
                 throw RPCError(
                     .invalidValue,
@@ -37,7 +43,18 @@ public struct NDArray: Sendable, Equatable {
     }
 
     /// Number of elements (product of the shape).
-    public var count: Int { shape.reduce(1, *) }
+    public var count: Int { Self.product(shape) ?? 0 }
+
+    /// The product of `shape`, or `nil` when it overflows.
+    static func product(_ shape: [Int]) -> Int? {
+        var total = 1
+        for dimension in shape {
+            let (next, overflow) = total.multipliedReportingOverflow(by: dimension)
+            if overflow { return nil }
+            total = next
+        }
+        return total
+    }
 
     /// The elements as Swift numbers, if `T` matches the dtype.
     public func values<T: NDArrayElement>(as _: T.Type) -> [T]? {

@@ -1,12 +1,18 @@
 /// An ordered map with string keys: a service, a keyword-argument map, a plain dictionary.
+///
+/// Lookups and updates are O(1): an index by key sits beside the ordered entries.
 public struct RPCObject: Sendable, Sequence {
     /// The entries in order.
     public private(set) var entries: [(key: String, value: RPCValue)]
+    private var index: [String: Int]
 
-    public init() { entries = [] }
+    public init() {
+        entries = []
+        index = [:]
+    }
 
     public init(_ pairs: [(String, RPCValue)]) {
-        entries = []
+        self.init()
         entries.reserveCapacity(pairs.count)
         for (k, v) in pairs { self[k] = v }
     }
@@ -17,14 +23,20 @@ public struct RPCObject: Sendable, Sequence {
 
     /// The value for `key`; assigning `nil` removes it.
     public subscript(key: String) -> RPCValue? {
-        get { entries.first { $0.key == key }?.value }
+        get { index[key].map { entries[$0].value } }
         set {
-            let index = entries.firstIndex { $0.key == key }
-            switch (index, newValue) {
-            case (let i?, let v?): entries[i].value = v
-            case (let i?, nil): entries.remove(at: i)
-            case (nil, let v?): entries.append((key: key, value: v))
-            case (nil, nil): break
+            switch (index[key], newValue) {
+            case (let i?, let v?):
+                entries[i].value = v
+            case (let i?, nil):
+                entries.remove(at: i)
+                index[key] = nil
+                for j in i..<entries.count { index[entries[j].key] = j }
+            case (nil, let v?):
+                index[key] = entries.count
+                entries.append((key: key, value: v))
+            case (nil, nil):
+                break
             }
         }
     }
