@@ -56,7 +56,7 @@ struct ClientConnection: Sendable {
                         serverBaseURL: info["public_base_url"]?.stringValue ?? "",
                         managerID: info["manager_id"]?.stringValue, methodTimeout: options.methodTimeout),
                     transport: Transport(outbound: outbound), logger: logger)
-                ready(.success(ImJoyClient(info: info, peer: peer)))
+                ready(.success(ImJoyClient(info: info, peer: peer, outbound: outbound)))
                 let (frames, continuation) = AsyncStream<Data>.makeStream()
                 try await withThrowingDiscardingTaskGroup { group in
                     group.addTask { await peer.run(frames: frames) }

@@ -4,6 +4,7 @@ public import ImJoyRPC
 public import Logging
 public import MessagePack
 import NIOCore
+import NIOWebSocket
 
 /// A Swift program's connection to an ImJoy engine (or any Hypha-protocol server): register services made of
 /// Swift closures, find and call other peers' services.
@@ -29,11 +30,13 @@ public final class ImJoyClient: Sendable {
     public let connectionInfo: [String: MessagePackValue]
     /// The RPC peer under this client (for advanced use: raw calls, event handlers).
     public let peer: RPCPeer
+    private let outbound: WebSocketOutboundWriter
 
     /// `"<workspace>/<client_id>"`.
     public var address: String { "\(workspace)/\(clientID)" }
 
-    init(info: [String: MessagePackValue], peer: RPCPeer) {
+    init(info: [String: MessagePackValue], peer: RPCPeer, outbound: WebSocketOutboundWriter) {
+        self.outbound = outbound
         self.connectionInfo = info
         self.workspace = info["workspace"]?.stringValue ?? ""
         self.clientID = info["client_id"]?.stringValue ?? ""
@@ -63,10 +66,28 @@ public final class ImJoyClient: Sendable {
                 throw ClientError(.closed, "The connection to \(url) closed during the handshake")
             }
             let client = try outcome.get()
-            defer { group.cancelAll() }
-            try await client.announce()
-            return try await body(client)
+            let result: Result<T, any Error>
+            do {
+                try await client.announce()
+                result = .success(try await body(client))
+            } catch {
+                result = .failure(error)
+            }
+            // Close the socket politely, give the server a moment to answer, then stop whatever is left.
+            await client.disconnect()
+            group.addTask {
+                try? await Task.sleep(for: .seconds(2))
+                return nil
+            }
+            _ = try? await group.next()
+            group.cancelAll()
+            return try result.get()
         }
+    }
+
+    /// Closes the connection (a normal WebSocket close); pending calls fail.
+    public func disconnect() async {
+        try? await outbound.close(.normalClosure, reason: "client disconnected")
     }
 
     /// Registers the built-in service and subscribes to `client_disconnected`, as hypha-rpc does on connect.

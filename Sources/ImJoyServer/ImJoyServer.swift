@@ -1,39 +1,40 @@
 public import Hummingbird
-import HummingbirdWebSocket
+import HummingbirdCore
 public import ImJoyEngine
 public import Logging
-import NIOCore
+public import NIOCore
+public import NIOPosix
 public import ServiceLifecycle
 
-/// Builds the HTTP/WebSocket application around an ``Engine``: `/ws` for RPC peers, `/health`, `/`.
+/// Builds the HTTP/WebSocket application around an ``Engine``: `…/ws` for RPC peers, `/health`, `/`.
 public enum ImJoyServer {
     /// The Hummingbird application serving `engine`.
-    /// - Parameter onListening: called with the bound port once the server accepts connections.
+    /// - Parameters:
+    ///   - eventLoopGroup: the NIO threads that run every socket. RPC routing is cheap and memory-bound, so one
+    ///     thread (no cross-thread hand-offs) is the fastest setting on small machines.
+    ///   - onListening: called with the bound port once the server accepts connections.
     public static func makeApplication(
         engine: Engine, configuration: ServerConfiguration, logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         onListening: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
-        let router = Router(context: BasicWebSocketRequestContext.self)
+        let router = Router()
         router.get("/health") { _, _ in
             #"{"status": "ok", "connections": \#(engine.connectionCount)}"#
         }
         router.get("/") { _, _ in
             "ImJoy engine is running. Connect RPC clients (hypha-rpc) to \(engine.publicBaseURL).\n"
         }
-        router.ws("/ws") { inbound, outbound, context in
-            await WebSocketConnection(engine: engine, configuration: configuration, logger: context.logger)
-                .run(inbound: inbound, outbound: outbound)
-        }
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: router,
-                configuration: .init(
-                    ws: .init(maxFrameSize: configuration.maxMessageSize, autoPing: .enabled(timePeriod: .seconds(30))))),
+            server: HTTPServerBuilder { responder in
+                RPCChildChannel(responder: responder, engine: engine, configuration: configuration)
+            },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "imjoy"),
             onServerRunning: { channel in
                 await onListening(channel.localAddress?.port ?? configuration.port)
             },
+            eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
     }
 }

@@ -11,11 +11,13 @@ public struct ServerConfiguration: Sendable {
     public var maxQueuedBytesPerConnection: Int
     /// Bodies larger than this are written as a continuation frame instead of being copied behind the header.
     public var fragmentThreshold: Int
+    /// How often idle sockets are pinged; one that misses a pong is closed.
+    public var pingInterval: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 9527, maxMessageSize: Int = 16 << 20,
         authenticationTimeout: Duration = .seconds(5), maxQueuedBytesPerConnection: Int = 64 << 20,
-        fragmentThreshold: Int = 32 << 10
+        fragmentThreshold: Int = 32 << 10, pingInterval: Duration = .seconds(30)
     ) {
         self.host = host
         self.port = port
@@ -23,5 +25,6 @@ public struct ServerConfiguration: Sendable {
         self.authenticationTimeout = authenticationTimeout
         self.maxQueuedBytesPerConnection = maxQueuedBytesPerConnection
         self.fragmentThreshold = fragmentThreshold
+        self.pingInterval = pingInterval
     }
 }

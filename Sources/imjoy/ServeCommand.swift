@@ -3,6 +3,8 @@ import Foundation
 import ImJoyEngine
 import ImJoyServer
 import Logging
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
@@ -31,6 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
+    @Option(help: "Network threads. One is fastest for RPC routing on small machines; add more for TLS or many cores.")
+    var threads = 1
+
     func validate() throws {
         guard ["127.0.0.1", "localhost", "::1"].contains(host) else {
             throw ValidationError(
@@ -38,6 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
                     + "use --host 127.0.0.1 (serving beyond loopback needs the admin token, not implemented yet)")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port (0-65535)") }
+        guard (1...64).contains(threads) else { throw ValidationError("--threads \(threads) must be between 1 and 64") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical")
         }
@@ -58,8 +64,10 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger)
         let fixedURL = publicBaseURL
         let host = host
+        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let app = ImJoyServer.makeApplication(
-            engine: engine, configuration: ServerConfiguration(host: host, port: port), logger: logger
+            engine: engine, configuration: ServerConfiguration(host: host, port: port), logger: logger,
+            eventLoopGroup: eventLoopGroup
         ) { boundPort in
             let url = fixedURL ?? "http://\(host):\(boundPort)"
             await engine.serverStarted(publicBaseURL: url)
@@ -70,6 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
                 services: [.init(service: EngineService(engine: engine)), .init(service: app)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        try await eventLoopGroup.shutdownGracefully()
         logger.info("Engine stopped")
     }
 }
