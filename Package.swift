@@ -105,6 +105,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "imjoy-bench",
+            dependencies: [
+                "ImJoyClient", "ImJoyRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/SwiftBench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "MessagePackTests", dependencies: ["MessagePack"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "ImJoyRPCTests", dependencies: ["ImJoyRPC", "ImJoyTesting", "MessagePack"], swiftSettings: swiftSettings),
         .testTarget(

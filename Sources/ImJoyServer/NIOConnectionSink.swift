@@ -38,7 +38,11 @@ final class NIOConnectionSink: ConnectionSink {
 
     private func write(_ frame: OutboundFrame) {
         guard !closing.value, channel.isActive else { return }
-        if let queued = try? channel.syncOptions?.getOption(.bufferedWritableBytes), queued > maxQueuedBytes {
+        // Asking the channel for its buffered bytes is slow (dynamic option lookup): only do it once the
+        // channel reports it is over its high-water mark.
+        if !channel.isWritable, let queued = try? channel.syncOptions?.getOption(.bufferedWritableBytes),
+            queued > maxQueuedBytes
+        {
             writeClose(code: 1008, reason: "Client too slow: more than \(maxQueuedBytes >> 20) MiB of messages waiting")
             return
         }

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Benchmarks the engine against the real Python Hypha server, in one run, with the same clients.
+#
+#   Benchmarks/run.sh                 # full run (about 25 minutes on 2 cores), rewrites BENCHMARKS.md
+#   BENCH_QUICK=1 Benchmarks/run.sh   # smaller counts and arrays, for a quick look (about 8 minutes)
+#
+# It builds `imjoy` and `imjoy-bench` in release mode, installs Hypha 0.21.137 and hypha-rpc 0.21.47 into a
+# venv outside the repository (IMJOY_BENCH_VENV, default ~/.cache/imjoy-bench/venv), starts both servers on
+# loopback, runs the shared rpc_bench.py against each with the client's default settings (permessage-deflate
+# offered) and with compression off, runs ws_ceiling.py (the bare-websocket ceiling), the Swift client
+# benchmarks (Swift ⇄ Swift echo, 10 000 idle clients), and writes the tables into BENCHMARKS.md.
+# Raw results stay in Benchmarks/results/<time>/ (not committed). Not part of the test run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+bench_dir="${IMJOY_BENCH_DIR:-$root/../shared/bench}"
+venv="${IMJOY_BENCH_VENV:-$HOME/.cache/imjoy-bench/venv}"
+out="$root/Benchmarks/results/$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$out"
+[ -f "$bench_dir/rpc_bench.py" ] || { echo "rpc_bench.py not found in $bench_dir (set IMJOY_BENCH_DIR)"; exit 1; }
+
+if [ "${BENCH_QUICK:-0}" = "1" ]; then
+    bench_args=(--count 1000 --array-mib 1,16,64 --many-clients 200 --callbacks 1000 --connect-count 10)
+    idle_clients=2000
+else
+    bench_args=(--array-mib 1,16,64)
+    idle_clients=10000
+fi
+
+echo "==> building release binaries"
+swift build -c release --product imjoy
+swift build -c release --product imjoy-bench
+bin="$root/.build/release"
+
+if [ ! -x "$venv/bin/python" ]; then
+    echo "==> creating $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "hypha[s3]==0.21.137" hypha-rpc==0.21.47 numpy==2.4.6 \
+        "sqlmodel==0.0.22" "sqlalchemy==2.0.35"
+fi
+py="$venv/bin/python"
+
+free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+wait_for() { # file pattern seconds
+    for _ in $(seq 1 $(( $3 * 10 ))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+    echo "timed out waiting for '$2' in $1"; tail -20 "$1"; exit 1
+}
+
+start_hypha() {
+    hypha_port=$(free_port)
+    HYPHA_WS_MSG_RATE_LIMIT=1000000 HYPHA_WS_MSG_BURST_LIMIT=10000000 HYPHA_MAX_CONNECTIONS_PER_USER=20000 \
+        "$py" -m hypha.server --host 127.0.0.1 --port "$hypha_port" > "$out/hypha.log" 2>&1 &
+    hypha_pid=$!
+    pids+=("$hypha_pid")
+    wait_for "$out/hypha.log" "Application startup complete" 90
+}
+
+start_imjoy() { # name
+    imjoy_port=$(free_port)
+    rm -rf "$out/imjoy-data-$1"
+    "$bin/imjoy" serve --port "$imjoy_port" --data-dir "$out/imjoy-data-$1" --log-level warning > "$out/imjoy-$1.log" 2>&1 &
+    imjoy_pid=$!
+    pids+=("$imjoy_pid")
+    wait_for "$out/imjoy-$1.log" "listening on" 30
+}
+
+echo "==> bare websocket ceiling"
+"$py" "$bench_dir/ws_ceiling.py" --json "$out/ceiling.json" > "$out/ceiling.txt"
+
+start_hypha
+start_imjoy rpc
+for mode in default off; do
+    echo "==> rpc_bench against Hypha (compression: $mode)"
+    "$py" "$bench_dir/rpc_bench.py" --server-url "http://127.0.0.1:$hypha_port" --server-pid "$hypha_pid" \
+        --ws-compression "$mode" "${bench_args[@]}" --json "$out/hypha-$mode.json" > "$out/hypha-$mode.txt"
+    echo "==> rpc_bench against imjoy (compression: $mode)"
+    "$py" "$bench_dir/rpc_bench.py" --server-url "http://127.0.0.1:$imjoy_port" --server-pid "$imjoy_pid" \
+        --ws-compression "$mode" "${bench_args[@]}" --json "$out/imjoy-$mode.json" > "$out/imjoy-$mode.txt"
+done
+kill "$hypha_pid" 2>/dev/null || true
+
+echo "==> Swift client echo through imjoy"
+"$bin/imjoy-bench" echo --server-url "http://127.0.0.1:$imjoy_port" --server-pid "$imjoy_pid" > "$out/swift-echo.json"
+kill "$imjoy_pid" 2>/dev/null || true
+
+echo "==> $idle_clients idle clients on a fresh imjoy"
+start_imjoy idle
+"$bin/imjoy-bench" idle --server-url "http://127.0.0.1:$imjoy_port" --server-pid "$imjoy_pid" \
+    --clients "$idle_clients" > "$out/swift-idle.json"
+kill "$imjoy_pid" 2>/dev/null || true
+
+echo "==> writing BENCHMARKS.md"
+"$py" "$root/Benchmarks/report.py" --bench-dir "$bench_dir" --results "$out" > "$root/BENCHMARKS.md"
+echo "results in $out; tables in BENCHMARKS.md"
