@@ -10,6 +10,7 @@
 # offered) and with compression off, runs ws_ceiling.py (the bare-websocket ceiling), the Swift client
 # benchmarks (Swift ⇄ Swift echo, 10 000 idle clients), and writes the tables into BENCHMARKS.md.
 # Raw results stay in Benchmarks/results/<time>/ (not committed). Not part of the test run.
+# IMJOY_BENCH_SCRATCH picks the build folder (default .build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -27,10 +28,11 @@ else
     idle_clients=10000
 fi
 
-echo "==> building release binaries"
-swift build -c release --product imjoy
-swift build -c release --product imjoy-bench
-bin="$root/.build/release"
+scratch="${IMJOY_BENCH_SCRATCH:-$root/.build}"
+echo "==> building release binaries (in $scratch)"
+swift build -c release --scratch-path "$scratch" --product imjoy
+swift build -c release --scratch-path "$scratch" --product imjoy-bench
+bin="$scratch/release"
 
 if [ ! -x "$venv/bin/python" ]; then
     echo "==> creating $venv"
