@@ -149,7 +149,7 @@ public final class Engine: Sendable {
         }
         for service in services where service.type != "built-in" {
             router.broadcast(
-                MessageRouter.event("service_removed", data: .map(service.info)), type: "service_removed",
+                MessageRouter.event("service_removed", data: service.info), type: "service_removed",
                 in: service.workspace)
         }
         let table = table

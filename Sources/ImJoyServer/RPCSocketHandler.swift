@@ -76,7 +76,7 @@ final class RPCSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
-        case .binary: receiveBinary(frame.unmaskedData)
+        case .binary: receiveBinary(frame.unmaskedPayload(allocator: context.channel.allocator))
         case .text: receiveText(String(buffer: frame.unmaskedData), context: context)
         case .ping: sink?.sendControl(.pong, data: frame.unmaskedData)
         case .pong: awaitingPong = false

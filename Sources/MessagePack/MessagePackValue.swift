@@ -22,6 +22,9 @@ public enum MessagePackValue: Sendable, Hashable {
     case ext(type: Int8, data: Data)
     /// The msgpack timestamp extension (type −1).
     case timestamp(MessagePackTimestamp)
+    /// Bytes that are already one encoded msgpack value, written verbatim (a cached encoding spliced into a
+    /// larger document). The decoder never produces this case.
+    case raw(Data)
 }
 
 /// The msgpack timestamp extension value: seconds since 1970 and a nanosecond part.

@@ -41,6 +41,7 @@ public struct MessagePackWriter: Sendable {
             }
         case .ext(let type, let data): writeExt(type: type, data: data)
         case .timestamp(let t): writeTimestamp(t)
+        case .raw(let encoded): bytes.append(contentsOf: encoded)
         }
     }
 

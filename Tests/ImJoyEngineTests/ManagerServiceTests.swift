@@ -57,7 +57,11 @@ struct ManagerServiceTests {
             #expect(ids.contains("\(provider.workspace)/provider:open"))
             #expect(!ids.contains("\(provider.workspace)/provider:calc"))
             let ownList = try await provider.manager("list_services")
-            #expect(ownList.arrayValue?.contains { $0["id"]?.stringValue == "\(provider.workspace)/provider:calc" } == true)
+            let ownIDs = ownList.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+            #expect(ownIDs.contains("\(provider.workspace)/provider:calc"))
+            #expect(!ownIDs.contains("\(provider.workspace)/provider:built-in"), "built-in services are listed only on request")
+            let builtIns = try await provider.manager("list_services", [["type": "built-in"]])
+            #expect(builtIns.arrayValue?.compactMap { $0["id"]?.stringValue } == ["\(provider.workspace)/provider:built-in"])
             let info = try await provider.manager("get_service_info", ["calc"])
             #expect(info["config"]?["created_by"]?["id"]?.stringValue == provider.connection.user.id)
         }

@@ -83,7 +83,7 @@ struct ManagerService: Sendable {
                 type: "client_connected", in: caller.workspace)
         } else {
             engine.router.broadcast(
-                MessageRouter.event("service_added", data: .map(entry.info)), type: "service_added",
+                MessageRouter.event("service_added", data: entry.info), type: "service_added",
                 in: caller.workspace)
         }
         return .null
@@ -102,14 +102,14 @@ struct ManagerService: Sendable {
             throw ManagerError("Service not found: \(id)")
         }
         engine.router.broadcast(
-            MessageRouter.event("service_removed", data: .map(removed.info)), type: "service_removed",
+            MessageRouter.event("service_removed", data: removed.info), type: "service_removed",
             in: removed.workspace)
         return .null
     }
 
     func getServiceInfo(_ call: RPCCall, _ caller: ClientConnection) async throws -> RPCValue {
         let entry = try await resolve(call, caller)
-        return .encoded(.map(entry.info))
+        return .encoded(entry.info)
     }
 
     func getService(_ call: RPCCall, _ caller: ClientConnection) async throws -> RPCValue {
@@ -197,14 +197,17 @@ struct ManagerService: Sendable {
         } else {
             candidates = await engine.workspaces.allEntries().filter { $0.visibility == "public" }
         }
+        // Built-in services (one per client) are infrastructure: listed only when asked for by type or id.
+        let wantsBuiltIn = query.type == "built-in" || query.serviceID == "built-in"
         let listed = candidates.filter { entry in
+            if entry.type == "built-in" && !wantsBuiltIn { return false }
             let own = entry.workspace == caller.workspace
             if entry.visibility == "unlisted" && !(includeUnlisted && own) { return false }
             if let type = query.type, entry.type != type { return false }
             if let visibility = query.visibility, entry.visibility != visibility { return false }
             return entry.isVisible(toWorkspace: caller.workspace, userPermission: caller.user.permission(in: entry.workspace))
         }
-        return .encoded(.array(listed.map { .map($0.info) }))
+        return .encoded(.array(listed.map { $0.info }))
     }
 
     // MARK: - Events, clients, misc

@@ -1,3 +1,4 @@
+public import Foundation
 public import MessagePack
 
 /// A service registered with the manager: where it lives, who may see it, and the info its provider sent.
@@ -11,8 +12,12 @@ public struct ServiceEntry: Sendable {
     public var type: String
     public var visibility: String
     public var authorizedWorkspaces: [String]
-    /// The stored info, as `list_services` and `get_service_info` return it.
-    public var info: MessagePackMap
+    /// The stored info, as `list_services` and `get_service_info` return it, kept encoded: it is only ever
+    /// sent back out, and a few kilobytes of bytes cost far less memory than a decoded tree.
+    public var encodedInfo: Data
+
+    /// The stored info as a value to send.
+    public var info: MessagePackValue { .raw(encodedInfo) }
     /// Serial of the connection that registered it (a reconnection's cleanup must not remove its successor's).
     public var connection: UInt64
 
@@ -53,7 +58,7 @@ public struct ServiceEntry: Sendable {
             id: "\(workspace)/\(clientID):\(serviceID)", workspace: workspace, clientID: clientID, serviceID: serviceID,
             appID: appID, type: info["type"]?.stringValue ?? "generic", visibility: visibility,
             authorizedWorkspaces: config["authorized_workspaces"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-            info: stored, connection: connection)
+            encodedInfo: MessagePackEncoder.encode(.map(stored)), connection: connection)
     }
 
     /// Whether a caller in `callerWorkspace` with `permission` there may see and use this service.

@@ -83,7 +83,7 @@ public enum ValueCodec {
         case .double(let d): return .double(d)
         case .string(let s): return .string(s)
         case .binary(let d): return .bytes(d)
-        case .ext, .timestamp: return .encoded(value)
+        case .ext, .timestamp, .raw: return .encoded(value)
         case .array(let values):
             return .array(
                 values.map { decode($0, peer: peer, remoteWorkspace: remoteWorkspace, remoteParent: remoteParent) })

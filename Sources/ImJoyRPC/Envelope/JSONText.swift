@@ -21,6 +21,8 @@ public enum JSONText {
         case .string(let s): writeString(s, to: &out)
         case .binary(let d): writeString(d.base64EncodedString(), to: &out)
         case .ext, .timestamp: out += "null"
+        case .raw(let encoded):
+            if let value = try? MessagePackDecoder().decode(encoded) { write(value, to: &out) } else { out += "null" }
         case .array(let values):
             out += "["
             for (i, v) in values.enumerated() {
