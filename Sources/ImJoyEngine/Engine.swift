@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ImJoyRPC
 public import Logging
 import MessagePack
@@ -99,7 +103,7 @@ public final class Engine: Sendable {
 
     /// Answers a text frame after the handshake: `ping` → `pong`, `refresh_token` → a new reconnection token.
     public func receive(text: String, from connection: ClientConnection) async {
-        guard let object = JSONText.object(from: text), let type = object["type"] as? String else {
+        guard let type = JSONText.value(from: text)?["type"]?.stringValue else {
             connection.sink.send(
                 .text(
                     JSONText.encode([

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 
 /// Settings of an ``Engine``, resolved once by the `imjoy` command and handed down.
 public struct EngineConfiguration: Sendable {

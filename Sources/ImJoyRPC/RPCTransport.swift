@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 
 /// Carries binary frames (msgpack, PROTOCOL.md §2.2) from an ``RPCPeer`` to the server.
 ///

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 
 /// Decodes msgpack bytes into ``MessagePackValue``s, enforcing ``DecodingLimits``.
 ///

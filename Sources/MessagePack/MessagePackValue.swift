@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 
 /// One msgpack value: the whole format, with extension types and timestamps kept as values.
 ///

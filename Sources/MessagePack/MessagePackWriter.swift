@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 
 /// Appends msgpack encodings to a byte array, choosing the smallest representation of each value.
 ///

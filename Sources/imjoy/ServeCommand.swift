@@ -1,5 +1,14 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ImJoyEngine
 import ImJoyServer
 import Logging
@@ -57,7 +66,11 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "imjoy")
-        let dataURL = URL(fileURLWithPath: (dataDirectory as NSString).expandingTildeInPath)
+        var path = dataDirectory
+        if path == "~" || path.hasPrefix("~/"), let home = ProcessInfo.processInfo.environment["HOME"] {
+            path = home + path.dropFirst()
+        }
+        let dataURL = URL(fileURLWithPath: path)
         let engine = try await Engine.make(
             configuration: EngineConfiguration(
                 publicBaseURL: publicBaseURL ?? "http://\(host):\(port)", dataDirectory: dataURL),
@@ -71,7 +84,9 @@ struct ServeCommand: AsyncParsableCommand {
         ) { boundPort in
             let url = fixedURL ?? "http://\(host):\(boundPort)"
             await engine.serverStarted(publicBaseURL: url)
-            FileHandle.standardOutput.write(Data("imjoy engine listening on \(url)\n".utf8))
+            // Written straight to the file descriptor: a redirected stdout is block-buffered, and tools wait for this line.
+            let line = "imjoy engine listening on \(url)\n"
+            _ = line.withCString { write(STDOUT_FILENO, $0, strlen($0)) }
         }
         let group = ServiceGroup(
             configuration: .init(

@@ -1,5 +1,10 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ImJoyRPC
+import MessagePack
 
 /// The first text frame of a connection (PROTOCOL.md §1.2). Missing keys mean null.
 struct AuthRequest: Sendable {
@@ -10,18 +15,19 @@ struct AuthRequest: Sendable {
 
     /// Parses the auth frame, or explains what is wrong with it.
     static func parse(_ text: String) throws(HandshakeError) -> AuthRequest {
-        guard let object = JSONText.object(from: text) else {
+        guard case .map(let object)? = JSONText.value(from: text) else {
             throw HandshakeError(
                 "Failed to decode authentication information: the first message must be a JSON object "
                     + "with client_id, workspace, token and reconnection_token", closeCode: 1003)
         }
         func string(_ key: String) throws(HandshakeError) -> String? {
-            switch object[key] {
-            case nil: return nil
-            case let s as String: return s.isEmpty ? nil : s
-            case is NSNull: return nil
+            guard let value = object[key] else { return nil }
+            switch value {
+            case .nil: return nil
+            case .string(let s): return s.isEmpty ? nil : s
             default:
-                throw HandshakeError("Failed to decode authentication information: `\(key)` must be a string or null", closeCode: 1003)
+                throw HandshakeError(
+                    "Failed to decode authentication information: `\(key)` must be a string or null", closeCode: 1003)
             }
         }
         guard let clientID = try string("client_id") else {
@@ -37,9 +43,6 @@ struct AuthRequest: Sendable {
             reconnectionToken: try string("reconnection_token"))
     }
 }
-
-
-
 
 /// Why a handshake failed: sent as `{"type":"error","message":…}`, then the socket is closed with `closeCode`.
 public struct HandshakeError: Error, Sendable, CustomStringConvertible {

@@ -1,5 +1,9 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
-import JWTKit
+#endif
+import Crypto
 
 /// Issues and verifies the engine's tokens: HS256 JWTs with Hypha-style claims
 /// (`scope` = `ws:<workspace>#<r|rw|a> … cid:<client> wid:<workspace>`), signed with a secret kept in the
@@ -23,11 +27,11 @@ public final class TokenIssuer: Sendable {
         public var issuedAt: Date
     }
 
-    private let keys: JWTKeyCollection
+    private let key: SymmetricKey
     private static let issuer = "imjoy-engine"
 
-    private init(keys: JWTKeyCollection) {
-        self.keys = keys
+    private init(key: SymmetricKey) {
+        self.key = key
     }
 
     /// Loads the signing secret from `<dataDirectory>/jwt-secret`, creating it (mode 0600) on first use.
@@ -50,9 +54,7 @@ public final class TokenIssuer: Sendable {
                 throw AuthError("Cannot create the token secret \(url.path): is the data directory writable?")
             }
         }
-        let keys = JWTKeyCollection()
-        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
-        return TokenIssuer(keys: keys)
+        return TokenIssuer(key: SymmetricKey(data: secret))
     }
 
     /// Signs a token for `user`.
@@ -64,24 +66,21 @@ public final class TokenIssuer: Sendable {
         if let workspace { scope.append("wid:\(workspace)") }
         let now = Date()
         let payload = TokenPayload(
-            iss: IssuerClaim(value: Self.issuer), sub: SubjectClaim(value: user.id), iat: IssuedAtClaim(value: now),
-            exp: ExpirationClaim(value: now.addingTimeInterval(lifetime.seconds)), scope: scope.joined(separator: " "),
-            roles: user.roles, email: user.email, parent: user.parent, kind: kind.rawValue, anonymous: user.isAnonymous)
-        return try await keys.sign(payload)
+            iss: Self.issuer, sub: user.id, iat: now.timeIntervalSince1970.rounded(.down),
+            exp: now.addingTimeInterval(lifetime.seconds).timeIntervalSince1970.rounded(.down),
+            scope: scope.joined(separator: " "), roles: user.roles, email: user.email, parent: user.parent,
+            kind: kind.rawValue, anonymous: user.isAnonymous)
+        return try JWT.sign(payload, key: key)
     }
 
     /// Verifies a token and returns what it grants.
     /// - Throws: ``AuthError`` saying why the token is not accepted.
     public func verify(_ token: String, as expected: Kind) async throws(AuthError) -> Grant {
-        let payload: TokenPayload
-        do {
-            payload = try await keys.verify(token, as: TokenPayload.self)
-        } catch let error as JWTError {
-            throw AuthError(Self.reason(for: error))
-        } catch {
-            throw AuthError("the token could not be read (\(error))")
+        let payload: TokenPayload = try JWT.verify(token, key: key)
+        guard payload.exp > Date().timeIntervalSince1970 else {
+            throw AuthError("the token has expired")
         }
-        guard payload.iss.value == Self.issuer else {
+        guard payload.iss == Self.issuer else {
             throw AuthError("the token was not issued by this engine")
         }
         guard payload.kind == expected.rawValue else {
@@ -104,22 +103,12 @@ public final class TokenIssuer: Sendable {
             }
         }
         let user = UserInfo(
-            id: payload.sub.value, roles: payload.roles, isAnonymous: payload.anonymous, workspaces: workspaces,
-            clientID: clientID, email: payload.email, parent: payload.parent, expiresAt: payload.exp.value)
-        return Grant(user: user, kind: expected, workspace: workspace, clientID: clientID, issuedAt: payload.iat.value)
-    }
-
-    private static func reason(for error: JWTError) -> String {
-        switch error.errorType {
-        case .claimVerificationFailure:
-            return "the token has expired"
-        case .signatureVerificationFailed:
-            return "the token's signature is invalid (it was not issued by this engine, or its secret changed)"
-        case .malformedToken:
-            return "the token is malformed (expected a JWT issued by this engine)"
-        default:
-            return "the token was rejected (\(error.reason ?? "\(error.errorType)"))"
-        }
+            id: payload.sub, roles: payload.roles, isAnonymous: payload.anonymous, workspaces: workspaces,
+            clientID: clientID, email: payload.email, parent: payload.parent,
+            expiresAt: Date(timeIntervalSince1970: payload.exp))
+        return Grant(
+            user: user, kind: expected, workspace: workspace, clientID: clientID,
+            issuedAt: Date(timeIntervalSince1970: payload.iat))
     }
 }
 
@@ -130,11 +119,12 @@ public struct AuthError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-struct TokenPayload: JWTPayload {
-    var iss: IssuerClaim
-    var sub: SubjectClaim
-    var iat: IssuedAtClaim
-    var exp: ExpirationClaim
+/// The claims of an engine token (Hypha's claim names, so tokens look familiar to Hypha users).
+struct TokenPayload: Codable {
+    var iss: String
+    var sub: String
+    var iat: Double
+    var exp: Double
     var scope: String
     var roles: [String]
     var email: String?
@@ -147,10 +137,6 @@ struct TokenPayload: JWTPayload {
         case roles = "https://amun.ai/roles"
         case email = "https://amun.ai/email"
         case parent = "https://amun.ai/parent"
-    }
-
-    func verify(using algorithm: some JWTAlgorithm) async throws {
-        try exp.verifyNotExpired()
     }
 }
 

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 public import MessagePack
 
 /// Who a connection acts for (PROTOCOL.md §5.1): stamped into every message it sends.

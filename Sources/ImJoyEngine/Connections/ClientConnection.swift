@@ -1,6 +1,10 @@
 import MessagePack
 public import NIOCore
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 import Synchronization
 
 /// A frame for a client's socket.

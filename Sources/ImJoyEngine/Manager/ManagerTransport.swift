@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ImJoyRPC
 
 /// The manager peer's transport: its frames go straight to the router, in process.

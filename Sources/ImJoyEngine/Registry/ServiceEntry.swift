@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 public import MessagePack
 
 /// A service registered with the manager: where it lives, who may see it, and the info its provider sent.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 public import MessagePack
 
 /// Converts between ``RPCValue`` and the msgpack form of PROTOCOL.md §3.6.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MessagePack
 
 /// A decoded frame: the routing header (`main`), merged with the optional body (`extra`) as hypha-rpc does.

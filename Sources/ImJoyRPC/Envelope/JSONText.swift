@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 public import MessagePack
 
 /// JSON for the protocol's text frames (handshake and control messages).
@@ -57,19 +61,12 @@ public enum JSONText {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             case _ where scalar.value < 0x20:
-                out += String(format: "\\u%04x", scalar.value)
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(scalar)
             }
         }
         out += "\""
-    }
-
-    /// Parses a JSON object; `nil` when the text is not a JSON object.
-    public static func object(from text: String) -> [String: Any]? {
-        guard let data = text.data(using: .utf8),
-            let parsed = try? JSONSerialization.jsonObject(with: data, options: [])
-        else { return nil }
-        return parsed as? [String: Any]
     }
 
     /// Parses JSON text into a msgpack value (numbers without fraction become integers), or `nil` if invalid.

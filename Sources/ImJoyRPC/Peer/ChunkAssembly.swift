@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The chunks of one large message received through `message_cache` (PROTOCOL.md §2.6).
 struct ChunkAssembly {

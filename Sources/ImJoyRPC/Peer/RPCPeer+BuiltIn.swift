@@ -1,5 +1,9 @@
 import Logging
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MessagePack
 
 /// The `built-in` service every peer offers (PROTOCOL.md §4.1): `ping`, `get_service` and `message_cache`.

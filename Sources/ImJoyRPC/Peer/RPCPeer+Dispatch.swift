@@ -1,5 +1,9 @@
 import Logging
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MessagePack
 
 /// How to answer one incoming call: the caller's resolve/reject/heartbeat functions.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 
 /// An n-dimensional array as numpy sends it: a dtype string, a shape and the raw C-order bytes.
 ///

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 public import MessagePack
 
 /// A value as RPC peers exchange it: plain data plus the protocol's remote objects
