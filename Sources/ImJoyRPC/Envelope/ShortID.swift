@@ -1,11 +1,25 @@
-/// Random identifiers in the style of Python's shortuuid: 22 characters from a 57-letter alphabet,
-/// never containing `.`, `/` or `:` (so they are safe as session ids and path components).
+/// Random identifiers for sessions and callbacks: 22 characters from a 64-letter alphabet (132 random bits),
+/// never containing `.`, `/`, `:` or `#` (so they are safe as session ids and path components).
 public enum ShortID {
-    static let alphabet = Array("23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
-    /// A new random identifier of `length` characters.
-    public static func make(length: Int = 22) -> String {
+    /// A new random identifier of 22 characters.
+    ///
+    /// Three 64-bit draws feed all 22 characters: on Linux every draw from the system generator is a
+    /// `getrandom` system call, and identifiers are made for every call.
+    public static func make() -> String {
         var rng = SystemRandomNumberGenerator()
-        return String((0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] })
+        var words = (rng.next(), rng.next(), rng.next())
+        var bytes = [UInt8](repeating: 0, count: 22)
+        for i in 0..<22 {
+            let word: UInt64
+            switch i / 10 {
+            case 0: word = words.0; words.0 >>= 6
+            case 1: word = words.1; words.1 >>= 6
+            default: word = words.2; words.2 >>= 6
+            }
+            bytes[i] = alphabet[Int(word & 63)]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
