@@ -14,13 +14,19 @@ enum JWT {
         var typ: String?
     }
 
+    /// The encoded header, the same for every token.
+    private static let encodedHeader = base64URL(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+
     /// Signs `claims`.
     static func sign<Claims: Encodable>(_ claims: Claims, key: SymmetricKey) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let header = try encoder.encode(Header(alg: "HS256", typ: "JWT"))
-        let body = try encoder.encode(claims)
-        let signingInput = base64URL(header) + "." + base64URL(body)
+        return sign(json: try encoder.encode(claims), key: key)
+    }
+
+    /// Signs claims that are already JSON.
+    static func sign(json claims: Data, key: SymmetricKey) -> String {
+        let signingInput = encodedHeader + "." + base64URL(claims)
         let signature = HMAC<SHA256>.authenticationCode(for: Data(signingInput.utf8), using: key)
         return signingInput + "." + base64URL(Data(signature))
     }
@@ -50,15 +56,15 @@ enum JWT {
     }
 
     static func base64URL(_ data: Data) -> String {
-        String(
-            data.base64EncodedString().compactMap { c -> Character? in
-                switch c {
-                case "+": return "-"
-                case "/": return "_"
-                case "=": return nil
-                default: return c
-                }
-            })
+        let bytes = data.base64EncodedData().compactMap { byte -> UInt8? in
+            switch byte {
+            case UInt8(ascii: "+"): return UInt8(ascii: "-")
+            case UInt8(ascii: "/"): return UInt8(ascii: "_")
+            case UInt8(ascii: "="): return nil
+            default: return byte
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func data<S: StringProtocol>(base64URL text: S) -> Data? {

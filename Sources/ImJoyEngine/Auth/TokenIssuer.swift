@@ -4,6 +4,8 @@ public import FoundationEssentials
 public import Foundation
 #endif
 import Crypto
+import ImJoyRPC
+import MessagePack
 
 /// Issues and verifies the engine's tokens: HS256 JWTs with Hypha-style claims
 /// (`scope` = `ws:<workspace>#<r|rw|a> … cid:<client> wid:<workspace>`), signed with a secret kept in the
@@ -70,7 +72,7 @@ public final class TokenIssuer: Sendable {
             exp: now.addingTimeInterval(lifetime.seconds).timeIntervalSince1970.rounded(.down),
             scope: scope.joined(separator: " "), roles: user.roles, email: user.email, parent: user.parent,
             kind: kind.rawValue, anonymous: user.isAnonymous)
-        return try JWT.sign(payload, key: key)
+        return JWT.sign(json: Data(JSONText.encode(payload.messagePackValue).utf8), key: key)
     }
 
     /// Verifies a token and returns what it grants.
@@ -137,6 +139,17 @@ struct TokenPayload: Codable {
         case roles = "https://amun.ai/roles"
         case email = "https://amun.ai/email"
         case parent = "https://amun.ai/parent"
+    }
+
+    /// The claims as a value for ``JSONText`` (faster than JSONEncoder; same keys as `CodingKeys`).
+    var messagePackValue: MessagePackValue {
+        [
+            "iss": .string(iss), "sub": .string(sub), "iat": .double(iat), "exp": .double(exp),
+            "scope": .string(scope), "https://amun.ai/roles": .array(roles.map { .string($0) }),
+            "https://amun.ai/email": email.map { .string($0) } ?? .nil,
+            "https://amun.ai/parent": parent.map { .string($0) } ?? .nil,
+            "kind": .string(kind), "anonymous": .bool(anonymous),
+        ]
     }
 }
 

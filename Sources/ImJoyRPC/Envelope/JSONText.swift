@@ -53,6 +53,12 @@ public enum JSONText {
 
     private static func writeString(_ s: String, to out: inout String) {
         out += "\""
+        // Fast path: most strings (ids, names, tokens) need no escaping.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
