@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "imjoy", targets: ["imjoy"]),
         .library(name: "MessagePack", targets: ["MessagePack"]),
+        .library(name: "ImJoyCore", targets: ["ImJoyCore"]),
         .library(name: "ImJoyRPC", targets: ["ImJoyRPC"]),
         .library(name: "ImJoyEngine", targets: ["ImJoyEngine"]),
         .library(name: "ImJoyServer", targets: ["ImJoyServer"]),
@@ -26,11 +27,13 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .target(name: "MessagePack", swiftSettings: swiftSettings),
+        .target(name: "ImJoyCore", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .target(
             name: "ImJoyRPC",
             dependencies: [
@@ -114,6 +117,9 @@ let package = Package(
             path: "Benchmarks/SwiftBench",
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "ImJoyCoreTests", dependencies: ["ImJoyCore"], resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "MessagePackTests", dependencies: ["MessagePack"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "ImJoyRPCTests", dependencies: ["ImJoyRPC", "ImJoyTesting", "MessagePack"], swiftSettings: swiftSettings),
         .testTarget(
