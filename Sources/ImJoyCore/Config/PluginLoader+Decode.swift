@@ -90,6 +90,20 @@ extension PluginLoader {
         let requirements = try RequirementParser.parse(requirementItems, for: type, file: file, warnings: &warnings)
         let env = try fields["env"].map { node throws(PluginParseError) in try reader.env(node) } ?? []
         let ui = try fields["ui"].map { node throws(PluginParseError) in try reader.ui(node) } ?? ""
+        do {
+            _ = try UIForm.parse(ui)
+        } catch {
+            var located = error
+            located.file = file
+            if let uiNode = fields["ui"] {
+                let column = error.location?.column ?? 1
+                located.location =
+                    uiNode.stringValue != nil
+                    ? SourceLocation(line: uiNode.location.line, column: uiNode.location.column + column) : uiNode.location
+            }
+            located.message = "in 'ui': " + error.message
+            throw located
+        }
 
         var metadata: [String: ConfigNode] = [:]
         var unknown: [String: ConfigNode] = [:]
