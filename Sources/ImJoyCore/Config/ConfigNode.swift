@@ -128,3 +128,19 @@ public struct ConfigNode: Sendable, Hashable {
         out += "\""
     }
 }
+
+extension ConfigNode {
+    /// Parses JSON text (comments and trailing commas allowed) into a tree with positions.
+    public static func parseJSON(_ text: String, file: String? = nil) throws(PluginParseError) -> ConfigNode {
+        let block = PluginBlock(
+            type: "json", attributes: ["lang": "json"], content: text, location: .start, contentLocation: .start,
+            removedIndent: 0)
+        do {
+            return try ConfigText.parse(block, file: file).0
+        } catch {
+            var e = error
+            e.message = e.message.replacingFirst("invalid JSON in <config>", with: "invalid JSON")
+            throw e
+        }
+    }
+}
