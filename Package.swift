@@ -116,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "imjoy-bench",
             dependencies: [
-                "ImJoyClient", "ImJoyRPC",
+                "ImJoyClient", "ImJoyRPC", "ImJoyCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/SwiftBench",

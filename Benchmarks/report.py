@@ -111,6 +111,10 @@ def main():
     tput = se.get("inflight_calls_per_s")
     target("Swift ⇄ Swift echo, 64 in flight (calls/s)", None, tput, f"{fmt(tput)}/s", "≥ 30,000/s",
            (tput >= 30000) if tput else None)
+    sp = r["swift-parse"] or {}
+    per_file = sp.get("ms_per_file")
+    target("parse a plugin file, average over 1,000 (ms)", None, per_file, f"{fmt(per_file)} ms", "< 1 ms",
+           (per_file < 1) if per_file is not None else None)
     w("")
 
     # Swift client and idle clients

@@ -95,6 +95,9 @@ start_imjoy idle
     --clients "$idle_clients" > "$out/swift-idle.json"
 kill "$imjoy_pid" 2>/dev/null || true
 
+echo "==> parsing 1,000 plugin files"
+"$bin/imjoy-bench" parse --fixtures "$root/Tests/ImJoyCoreTests/Fixtures" --files 1000 > "$out/swift-parse.json"
+
 echo "==> writing BENCHMARKS.md"
 "$py" "$root/Benchmarks/report.py" --bench-dir "$bench_dir" --results "$out" > "$root/BENCHMARKS.md"
 echo "results in $out; tables in BENCHMARKS.md"

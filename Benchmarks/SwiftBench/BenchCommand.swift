@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ImJoyClient
+import ImJoyCore
 import ImJoyRPC
 
 /// Benchmarks that need a Swift client: Swift ⇄ Swift echo through the engine, and idle-client memory.
@@ -9,7 +10,7 @@ import ImJoyRPC
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imjoy-bench", abstract: "Swift-client benchmarks against a running engine.",
-        subcommands: [EchoBench.self, IdleBench.self])
+        subcommands: [EchoBench.self, IdleBench.self, ParseBench.self])
 }
 
 /// CPU seconds (user + system) a process has used, from /proc/PID/stat.
@@ -153,5 +154,36 @@ struct IdleBench: AsyncParsableCommand {
             ])
             group.cancelAll()
         }
+    }
+}
+
+struct ParseBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parse", abstract: "Parses plugin files (the valid fixtures, cycled) and reports the time per file.")
+
+    @Option(help: "A folder of .imjoy.html files to cycle through.") var fixtures: String
+    @Option var files = 1000
+
+    func run() async throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: fixtures).filter { $0.hasSuffix(".imjoy.html") }.sorted()
+        let texts = try names.map { try String(contentsOfFile: fixtures + "/" + $0, encoding: .utf8) }
+        var sources: [String] = []
+        for i in 0..<files {
+            let text = texts[i % texts.count]
+            sources.append(text.replacingOccurrences(of: "\"name\": \"", with: "\"name\": \"\(i) "))
+        }
+        for source in sources.prefix(50) { _ = try? PluginLoader.load(source, file: "warmup.imjoy.html") }
+        let clock = ContinuousClock()
+        var ok = 0
+        let start = clock.now
+        for (i, source) in sources.enumerated() where (try? PluginLoader.load(source, file: "p\(i).imjoy.html")) != nil {
+            ok += 1
+        }
+        let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        printJSON([
+            "files": files, "parsed_ok": ok, "total_ms": seconds * 1000, "ms_per_file": seconds * 1000 / Double(files),
+            "average_file_bytes": sources.reduce(0) { $0 + $1.utf8.count } / max(files, 1),
+        ])
     }
 }
