@@ -46,7 +46,7 @@ def main():
 
     r = {name: load(os.path.join(args.results, f"{name}.json"))
          for name in ("hypha-default", "imjoy-default", "hypha-off", "imjoy-off", "ceiling", "swift-echo",
-                      "swift-idle")}
+                      "swift-idle", "swift-parse")}
 
     def metrics(res):
         return {label: (v, unit, hib) for label, v, unit, hib in rpc_bench.key_metrics(res)} if res else {}
