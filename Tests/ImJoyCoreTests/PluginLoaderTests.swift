@@ -138,3 +138,33 @@ struct PluginLoaderTests {
         #expect(plugin.scripts.isEmpty)
     }
 }
+
+struct PluginTypeTests {
+    static let names: [(String, PluginType, Bool)] = [
+        ("window", .window, false), ("web-worker", .webWorker, false), ("iframe", .iframe, false),
+        ("rpc-window", .rpcWindow, false), ("rpc-worker", .rpcWorker, false), ("collection", .collection, false),
+        ("web-python", .webPython, false), ("native-python", .nativePython, false), ("evil", .evil, false),
+        ("web-python-window", .webPythonWindow, true), ("jupyter-notebook", .jupyterNotebook, false),
+        ("pyworker", .nativePython, true), ("webworker", .webWorker, true), ("webpython", .webPython, true),
+    ]
+
+    @Test("every plugin type, and the deprecated names, parse to the current type", arguments: names)
+    func types(name: String, type: PluginType, deprecated: Bool) throws {
+        let plugin = try PluginLoader.load(#"<config>{"name": "T", "type": "\#(name)"}</config>"#)
+        #expect(plugin.config.type == type)
+        #expect(plugin.warnings.contains { $0.message.contains("deprecated") } == deprecated)
+        #expect(plugin.language == (type.isPython ? "python" : "javascript"))
+    }
+
+    @Test("external web apps keep base_frame; an empty icon means the default one")
+    func externalApp() throws {
+        let plugin = try Fixture.load("external-app.imjoy.html")
+        #expect(plugin.config.type == .rpcWindow)
+        #expect(plugin.config.baseFrame == "https://kaibu.org/#/app")
+        #expect(plugin.config.passive)
+        #expect(plugin.config.icon == "extension")
+        #expect(plugin.config.runnable == false)
+        let worker = try PluginLoader.load(#"<config>{"name": "W", "type": "web-worker", "base_worker": "https://x.org/w.js"}</config>"#)
+        #expect(worker.config.baseWorker == "https://x.org/w.js")
+    }
+}

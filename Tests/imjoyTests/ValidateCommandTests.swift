@@ -40,8 +40,8 @@ struct ValidateCommandTests {
                 """)
         let (all, lines) = try runImJoy(["validate", fixtures])
         #expect(all == 1)
-        #expect(lines.split(separator: "\n").count == 16)
-        #expect(lines.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count == 7)
+        #expect(lines.split(separator: "\n").count == 17)
+        #expect(lines.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count == 8)
     }
 
     @Test("valid files exit 0; --json and --verbose report warnings")
