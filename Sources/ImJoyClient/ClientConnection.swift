@@ -61,16 +61,25 @@ struct ClientConnection: Sendable {
                         managerID: info["manager_id"]?.stringValue, methodTimeout: options.methodTimeout),
                     transport: Transport(outbound: outbound), logger: logger)
                 ready(.success(ImJoyClient(info: info, peer: peer, outbound: outbound)))
-                let (frames, continuation) = AsyncStream<Data>.makeStream()
-                try await withThrowingDiscardingTaskGroup { group in
-                    group.addTask { await peer.run(frames: frames) }
-                    defer { continuation.finish() }
-                    while let message = try await messages.next() {
-                        switch message {
-                        case .binary(let buffer): continuation.yield(Data(buffer.readableBytesView))
-                        case .text(let text): logger.debug("Server message", metadata: ["text": "\(text.prefix(200))"])
+                // Frames go straight to the peer from this loop (one task hop less than a stream to `run`).
+                await withDiscardingTaskGroup { group in
+                    group.addTask { await peer.serveTimeouts() }
+                    do {
+                        while let message = try await messages.next() {
+                            switch message {
+                            case .binary(let buffer):
+                                for work in await peer.handle(Data(buffer.readableBytesView)) {
+                                    group.addTask { await work() }
+                                }
+                            case .text(let text):
+                                logger.debug("Server message", metadata: ["text": "\(text.prefix(200))"])
+                            }
                         }
+                    } catch {
+                        logger.debug("Connection ended", metadata: ["error": "\(error)"])
                     }
+                    await peer.connectionClosed(reason: "Connection was closed")
+                    group.cancelAll()
                 }
             }
         } catch {

@@ -159,6 +159,18 @@ public actor RPCPeer {
         }
     }
 
+    /// Handles one inbound frame for an owner that runs its own receive loop (instead of ``run(frames:)``):
+    /// answers, heartbeats and built-in calls are handled before this returns; the returned work (service calls)
+    /// must be run by the caller, concurrently. ``serveTimeouts()`` must run meanwhile.
+    public func handle(_ frame: Data) -> [@Sendable () async -> Void] {
+        receive(frame)
+    }
+
+    /// Times out calls without news and forgets idle sessions until cancelled (``run(frames:)`` does this itself).
+    public func serveTimeouts() async {
+        await sweepTimeouts()
+    }
+
     /// Fails every pending call (our connection is gone) and forgets chunk assemblies.
     public func connectionClosed(reason: String) {
         isClosed = true
