@@ -1,4 +1,5 @@
 import Foundation
+import ImJoyCore
 @testable import ImJoyEngine
 import ImJoyTesting
 import Logging
@@ -27,7 +28,7 @@ struct EnvironmentSpecTests {
     @Test func urlAndVcsSpecifiersAreKeptVerbatim() {
         let spec = EnvironmentSpec(interpreter: python, packages: ["git+https://github.com/a/B.git", "https://x.org/P-1.0.whl"])
         #expect(spec.packages == ["git+https://github.com/a/B.git", "https://x.org/P-1.0.whl"])
-        #expect(PackageName.name(of: "git+https://github.com/a/B.git") == nil)
+        #expect(PythonPackageName.name(of: "git+https://github.com/a/B.git") == nil)
     }
 
     @Test func blamesTheMissingPackageInUvOutput() {

@@ -1,3 +1,4 @@
+import ImJoyCore
 /// An environment could not be made; the message says which requirement failed and shows the installer's output.
 public struct EnvironmentError: Error, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
@@ -42,9 +43,9 @@ public struct EnvironmentError: Error, Sendable, CustomStringConvertible {
         }
         for line in errorLines {
             let words = line.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") })
-                .map { PackageName.canonical(String($0)) }
+                .map { PythonPackageName.canonical(String($0)) }
             if let match = requested.first(where: { spec in
-                guard let name = PackageName.name(of: spec) else { return false }
+                guard let name = PythonPackageName.name(of: spec) else { return false }
                 return words.contains(name)
             }) {
                 return match

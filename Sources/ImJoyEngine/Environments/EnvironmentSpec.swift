@@ -42,51 +42,6 @@ public struct EnvironmentSpec: Sendable, Hashable {
 
     /// Sorted, without duplicates, each with a canonical package name.
     static func normalise(_ specifiers: [String]) -> [String] {
-        Array(Set(specifiers.map(PackageName.canonicalSpecifier))).sorted()
-    }
-}
-
-/// Package-name rules of PEP 503 / PEP 508, enough to compare and report requirements.
-enum PackageName {
-    /// The name part of a specifier (`scikit-image>=0.20` → `scikit-image`); `nil` for URLs and VCS specs.
-    static func name(of specifier: String) -> String? {
-        let text = specifier.trimmingSpaces
-        if text.contains("://") || text.hasPrefix("git+") || text.hasPrefix(".") || text.hasPrefix("/") { return nil }
-        let name = text.prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }
-        return name.isEmpty ? nil : canonical(String(name))
-    }
-
-    /// Lowercased, with runs of `-`, `_` and `.` folded to one `-`.
-    static func canonical(_ name: String) -> String {
-        var result = ""
-        var lastWasSeparator = false
-        for character in name.lowercased() {
-            if character == "-" || character == "_" || character == "." {
-                if !lastWasSeparator { result.append("-") }
-                lastWasSeparator = true
-            } else {
-                result.append(character)
-                lastWasSeparator = false
-            }
-        }
-        return result
-    }
-
-    /// The specifier with its name canonicalised and spaces removed (`NumPy >= 1.0` → `numpy>=1.0`).
-    static func canonicalSpecifier(_ specifier: String) -> String {
-        let text = specifier.trimmingSpaces
-        guard let name = name(of: text) else { return text }
-        let nameLength = text.prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }.count
-        let rest = text.dropFirst(nameLength).filter { $0 != " " }
-        return name + rest
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while let c = s.first, c.isWhitespace { s.removeFirst() }
-        while let c = s.last, c.isWhitespace { s.removeLast() }
-        return String(s)
+        Array(Set(specifiers.map(PythonPackageName.canonicalSpecifier))).sorted()
     }
 }
