@@ -61,7 +61,8 @@ extension Engine {
         ]
         let infoText = JSONText.encode(info)
         let connection = ClientConnection(
-            serial: table.nextSerial(), workspace: workspace, clientID: request.clientID, user: user, sink: sink)
+            serial: table.nextSerial(), workspace: workspace, clientID: request.clientID, user: user, sink: sink,
+            callTracker: supervisedPlugins.tracker(for: address))
         // connection_info must be the first frame the client gets: queue it before others can route to us.
         sink.send(.text(infoText))
         guard table.insert(connection, replacing: displaced) else {

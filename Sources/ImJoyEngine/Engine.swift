@@ -28,6 +28,11 @@ public final class Engine: Sendable {
     let workspaces: WorkspaceManager
     let router: MessageRouter
     let managerPeer: RPCPeer
+    /// Plugin processes the engine started (their connections get a ``CallTracker``).
+    let supervisedPlugins = SupervisedAddresses()
+    /// Runs native-python plugins (when configured).
+    public let pluginSupervisor: PluginSupervisor?
+    let installedPlugins: InstalledPlugins?
     private let managerFrames: AsyncStream<Data>
     private let baseURL: Mutex<String>
 
@@ -38,6 +43,8 @@ public final class Engine: Sendable {
         self.baseURL = Mutex(configuration.publicBaseURL)
         self.table = ConnectionTable()
         self.workspaces = WorkspaceManager()
+        self.pluginSupervisor = configuration.plugins.map { PluginSupervisor(settings: $0, logger: logger) }
+        self.installedPlugins = configuration.plugins.map { InstalledPlugins(directory: $0.installedDirectory) }
         let (frames, inbox) = AsyncStream<Data>.makeStream()
         self.managerFrames = frames
         self.router = MessageRouter(
@@ -58,14 +65,41 @@ public final class Engine: Sendable {
         let tokens = try await TokenIssuer.load(dataDirectory: configuration.dataDirectory)
         let engine = Engine(configuration: configuration, logger: logger, tokens: tokens)
         await engine.managerPeer.addService(ManagerService(engine: engine).definition())
+        await engine.pluginSupervisor?.attach(engine: engine)
         return engine
     }
 
-    /// Serves the manager peer until cancelled.
+    /// Serves the manager peer (and the plugin engine) until cancelled.
     public func run() async {
         logger.debug("Workspace manager started", metadata: ["peer.id": "\(configuration.managerAddress)"])
-        await managerPeer.run(frames: managerFrames)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.managerPeer.run(frames: self.managerFrames) }
+            if let supervisor = pluginSupervisor, let installedPlugins {
+                group.addTask { await self.runPluginEngine(supervisor, installedPlugins) }
+            }
+        }
         await managerPeer.removeService(id: "default")
+    }
+
+    /// Hosts `public/plugin-engine` until cancelled.
+    private func runPluginEngine(_ supervisor: PluginSupervisor, _ installed: InstalledPlugins) async {
+        await workspaces.ensureWorkspace("public", owner: "root", temporary: false)
+        let client = InternalClient(engine: self, workspace: "public", clientID: "engine", user: .root)
+        let service = PluginEngineService(engine: self, supervisor: supervisor, installed: installed)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await client.run() }
+            do {
+                try await client.join(self, offering: service.definition())
+                logger.debug("Plugin engine started", metadata: ["service.id": "public/engine:plugin-engine"])
+            } catch {
+                logger.error("Could not register the plugin engine service", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Stops every plugin process (call on shutdown, after ``run()`` returned or before the process exits).
+    public func shutdown() async {
+        await pluginSupervisor?.stopAll()
     }
 
     /// The URL clients reach the engine at (`public_base_url`).
@@ -141,6 +175,11 @@ public final class Engine: Sendable {
         let (removed, _) = table.remove(connection)
         guard removed else { return }
         logger.info("Client disconnected", metadata: ["peer.id": "\(connection.address)"])
+        if let tracker = connection.callTracker { await failPendingCalls(tracker, of: connection) }
+        if let pluginSupervisor, table.connection(at: connection.address) == nil {
+            let address = connection.address
+            Task { await pluginSupervisor.clientLeft(address) }
+        }
         let services = await workspaces.removeServices(ofClient: connection.address, connection: connection.serial)
         // A reconnection may have taken the address while we were waiting: then the peer is not gone.
         if table.connection(at: connection.address) == nil {
@@ -161,6 +200,30 @@ public final class Engine: Sendable {
         if await workspaces.removeIfTemporary(workspace, isEmpty: { table.connections(in: workspace).isEmpty }) {
             logger.debug("Temporary workspace removed", metadata: ["workspace.id": "\(workspace)"])
         }
+    }
+
+    /// Rejects every call still waiting on a supervised plugin that went away, saying why it went (exit code,
+    /// stderr tail) — callers would otherwise only hear "client disconnected".
+    private func failPendingCalls(_ tracker: CallTracker, of connection: ClientConnection) async {
+        guard tracker.pendingCount > 0 else { return }
+        let reason =
+            await tracker.exitReason(waitingUpTo: .seconds(3))
+            ?? "The plugin \(connection.address) disconnected while the call was running"
+        for (session, caller) in tracker.drain() {
+            guard let callerConnection = table.connection(at: caller) else { continue }
+            callerConnection.sink.send(
+                MessageRouter.reject(session: session, message: reason, from: connection.address, to: callerConnection))
+        }
+    }
+
+    /// The access token a plugin process connects with: the starting user's rights, limited to read-write in
+    /// `workspace`, for that plugin's client id only.
+    func pluginToken(owner: UserInfo, workspace: String, clientID: String) async throws -> String {
+        let user = UserInfo(
+            id: owner.id, roles: owner.roles.filter { $0 != "admin" }, isAnonymous: owner.isAnonymous,
+            workspaces: [workspace: .readWrite], email: owner.email, parent: owner.parent ?? owner.id)
+        return try await tokens.issue(
+            for: user, kind: .access, workspace: workspace, clientID: clientID, lifetime: .seconds(30 * 24 * 3600))
     }
 
     /// A reconnection token that expires with the user's own grant (a guest's token) or after the usual lifetime.

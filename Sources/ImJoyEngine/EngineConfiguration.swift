@@ -27,14 +27,17 @@ public struct EngineConfiguration: Sendable {
     public var maxServicesPerClient: Int
     /// Largest service info `register_service` accepts, in bytes of msgpack.
     public var maxServiceInfoSize: Int
+    /// The native-python plugin engine; `nil` runs no plugins (no `public/plugin-engine` service).
+    public var plugins: PluginEngineSettings?
 
     public init(
         publicBaseURL: String, dataDirectory: URL, managerID: String = "manager-\(UUID().uuidString.prefix(8).lowercased())",
         reconnectionTokenLifetime: Duration = .seconds(172_800), defaultTokenLifetime: Duration = .seconds(3600),
         maxForwardedFrameSize: Int = 512_000, serviceFetchTimeout: Duration = .seconds(15),
         livenessProbeTimeout: Duration = .seconds(2), maxServicesPerClient: Int = 500,
-        maxServiceInfoSize: Int = 128 << 10
+        maxServiceInfoSize: Int = 128 << 10, plugins: PluginEngineSettings? = nil
     ) {
+        self.plugins = plugins
         self.publicBaseURL = publicBaseURL
         self.dataDirectory = dataDirectory
         self.managerID = managerID

@@ -51,5 +51,6 @@ public struct EngineService: Service {
         await cancelWhenGracefulShutdown {
             await engine.run()
         }
+        await engine.shutdown()
     }
 }

@@ -212,14 +212,18 @@ class ImJoyAPI:
 
     def getPlugin(self, name):
         """Another plugin of the workspace, by name (its exported functions)."""
-        return _schedule(self._server.get_service(service_id(name if isinstance(name, str) else name["name"])))
+        return _schedule(self._plugin_service(name if isinstance(name, str) else name["name"]))
+
+    async def _plugin_service(self, name):
+        # Several clients of a workspace may each run their own instance of a plugin: any of them will do.
+        return await self._server.get_service(service_id(name), {"mode": "last"})
 
     def run(self, name, ctx=None):
         """Run another plugin's `run(ctx)`."""
         return _schedule(self._run(name, ctx or {}))
 
     async def _run(self, name, ctx):
-        plugin = await self._server.get_service(service_id(name))
+        plugin = await self._plugin_service(name)
         return await plugin.run(ctx)
 
     def call(self, name, function, *args):
@@ -227,7 +231,7 @@ class ImJoyAPI:
         return _schedule(self._call(name, function, args))
 
     async def _call(self, name, function, args):
-        plugin = await self._server.get_service(service_id(name))
+        plugin = await self._plugin_service(name)
         return await plugin[function](*args)
 
     # -- config and attachments ---------------------------------------------------------------------------------------

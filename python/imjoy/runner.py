@@ -9,6 +9,8 @@ import json
 import os
 import signal
 import sys
+import threading
+import time
 import traceback
 
 import linecache
@@ -18,7 +20,22 @@ from imjoy.api import ImJoyAPI
 from imjoy.status import report
 
 
+def _exit_with_parent(parent_pid):
+    """Ends this process when the engine that started it is gone (even if it was killed without warning)."""
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(3)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="imjoy-parent-watch", daemon=True).start()
+
+
 async def main(plugin_dir):
+    if os.environ.get("IMJOY_PARENT_PID", "").isdigit():
+        _exit_with_parent(int(os.environ["IMJOY_PARENT_PID"]))
     with open(os.path.join(plugin_dir, "plugin.json")) as f:
         plugin = json.load(f)
     with open(os.path.join(plugin_dir, "plugin.py")) as f:

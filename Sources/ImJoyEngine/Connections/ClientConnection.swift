@@ -40,8 +40,14 @@ public final class ClientConnection: Sendable, Hashable, CustomStringConvertible
     private let subscriptionSet = Mutex<Set<String>>([])
     private let contactSet = Mutex<Set<String>>([])
     private let managerCalls = Mutex(0)
+    /// For a plugin process the engine supervises: the calls waiting on it.
+    let callTracker: CallTracker?
 
-    init(serial: UInt64, workspace: String, clientID: String, user: UserInfo, sink: any ConnectionSink) {
+    init(
+        serial: UInt64, workspace: String, clientID: String, user: UserInfo, sink: any ConnectionSink,
+        callTracker: CallTracker? = nil
+    ) {
+        self.callTracker = callTracker
         self.connectedAt = Date()
         self.serial = serial
         self.workspace = workspace

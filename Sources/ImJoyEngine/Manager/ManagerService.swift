@@ -118,28 +118,8 @@ struct ManagerService: Sendable {
 
     func getService(_ call: RPCCall, _ caller: ClientConnection) async throws -> RPCValue {
         let entry = try await resolve(call, caller)
-        let provider = entry.providerAddress
         let timeout = call.argument(1, "config")?["timeout"]?.doubleValue.flatMap { Duration.seconds(clamping: $0, to: 0.1...300) }
-        let raw: MessagePackValue
-        do {
-            raw = try await engine.managerPeer.callRaw(
-                target: provider, method: "services.built-in.get_service", arguments: [.string(entry.serviceID)],
-                timeout: timeout ?? engine.configuration.serviceFetchTimeout)
-        } catch let error as RemoteError {
-            throw ManagerError("Failed to get service \(entry.id) from its provider: \(error.message)")
-        } catch let error as RPCError {
-            throw ManagerError("Failed to get service \(entry.id): \(error.message)")
-        }
-        guard case .map(var service) = Self.absoluteTargets(raw, provider: provider) else {
-            throw ManagerError("The provider of \(entry.id) returned something that is not a service")
-        }
-        service["id"] = .string(entry.id)
-        var config = service["config"]?.mapValue ?? MessagePackMap()
-        config["workspace"] = .string(entry.workspace)
-        config["url"] = .string(
-            "\(engine.publicBaseURL)/\(entry.workspace)/services/\(entry.clientID):\(entry.serviceID)")
-        service["config"] = .map(config)
-        return .encoded(.map(service))
+        return .encoded(try await engine.serviceDescriptor(of: entry, timeout: timeout))
     }
 
     /// Finds the one service a `get_service`-style call names and checks the caller may use it.

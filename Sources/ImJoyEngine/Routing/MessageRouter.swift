@@ -65,7 +65,13 @@ struct MessageRouter: Sendable {
         guard let target = table.connection(at: to) else {
             throw RouteError("Target peer \(to) is not connected", session: header.session, target: to)
         }
-        if header.session != nil { sender.noteContact(to) }
+        if let session = header.session {
+            sender.noteContact(to)
+            target.callTracker?.opened(session, by: sender.address)
+        }
+        if let tracker = sender.callTracker, let parent = header.map["parent"]?.stringValue {
+            tracker.closed(parent)
+        }
         target.sink.send(.binary(header: rewritten, body: body))
     }
 

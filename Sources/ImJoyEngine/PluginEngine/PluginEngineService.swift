@@ -1,0 +1,209 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import ImJoyCore
+import ImJoyRPC
+import MessagePack
+
+/// The `plugin-engine` service (registered public in workspace `public`): install, start, stop and inspect
+/// native-python plugins. Every method acts on the caller's own workspace.
+struct PluginEngineService: Sendable {
+    let engine: Engine
+    let supervisor: PluginSupervisor
+    let installed: InstalledPlugins
+    let fetcher = PluginFetcher()
+
+    static let serviceID = "plugin-engine"
+
+    func definition() -> RPCService {
+        var members = RPCObject()
+        func add(_ name: String, _ doc: String, _ body: @escaping @Sendable (RPCCall, PluginOwner) async throws -> RPCValue) {
+            members[name] = .function(
+                RPCFunction(name: name, doc: doc) { [engine] call in
+                    guard let from = call.context?.from, let caller = engine.table.connection(at: from) else {
+                        throw PluginEngineError("The plugin engine only answers connected clients")
+                    }
+                    return try await body(call, PluginOwner(address: caller.address, user: caller.user))
+                })
+        }
+        add("install", "Install a plugin from its source text or a URL / plugin URI; returns its summary.", install)
+        add("start", "Start an installed plugin (by name) or a plugin source; returns its API.", start)
+        add("stop", "Stop a running plugin.", stop)
+        add("list", "List installed and running plugins of your workspace.", list)
+        add("logs", "Recent output of a plugin: [{index, time, source, text}].", logs)
+        add("status", "State of a plugin: phase, process id, environment, last exit.", status)
+        return RPCService(
+            id: Self.serviceID, name: "ImJoy plugin engine", type: "plugin-engine",
+            description: "Runs native-python plugins in isolated environments, in the caller's workspace.",
+            visibility: .public, members: members)
+    }
+
+    // MARK: - Methods
+
+    func install(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
+        let plugin = try await installSource(call.argument(0, "source"), caller: caller)
+        return summary(plugin)
+    }
+
+    func start(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
+        guard let argument = call.argument(0, "name")?.stringValue ?? call.argument(0, "source")?.stringValue else {
+            throw PluginEngineError("start needs a plugin name (installed in your workspace) or a plugin source")
+        }
+        try requireWrite(caller)
+        let tag = call.argument(1, "tag")?.stringValue
+        var plugin: Plugin
+        if Self.looksLikeSource(argument) {
+            plugin = try await installSource(.string(argument), caller: caller)
+            if tag != nil { plugin = try load(plugin.code, tag: tag) }
+        } else {
+            guard let found = try await installed.plugin(named: argument, workspace: caller.workspace, tag: tag) else {
+                throw PluginEngineError(
+                    "No plugin named '\(argument)' is installed in workspace \(caller.workspace); install it first "
+                        + "(install(source)) or pass the plugin source to start")
+            }
+            plugin = found
+        }
+        var options = StartOptions()
+        if let seconds = call.argument(2, "timeout")?.doubleValue {
+            guard let timeout = Duration.seconds(clamping: seconds, to: 0.1...86_400) else {
+                throw PluginEngineError("timeout must be a number of seconds between 0.1 and 86400, not \(seconds)")
+            }
+            options.setupTimeout = timeout
+        }
+        options.restart = call.argument(3, "restart")?.boolValue ?? false
+        return .encoded(try await supervisor.start(plugin, owner: caller, options: options))
+    }
+
+    func stop(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
+        guard let name = call.argument(0, "name")?.stringValue else { throw PluginEngineError("stop needs a plugin name") }
+        try requireWrite(caller)
+        try await supervisor.stop(name: name, caller: caller)
+        return .null
+    }
+
+    func list(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
+        let running = await supervisor.instances(in: caller.workspace)
+        var seen = Set<String>()
+        var rows: [RPCValue] = []
+        for plugin in await installed.all(in: caller.workspace) {
+            seen.insert(plugin.config.id)
+            let mine = running.filter { $0.current.plugin.config.id == plugin.config.id }
+            rows.append(row(plugin, instances: mine, installed: true))
+        }
+        for instance in running where !seen.contains(instance.current.plugin.config.id) {
+            seen.insert(instance.current.plugin.config.id)
+            let same = running.filter { $0.current.plugin.config.id == instance.current.plugin.config.id }
+            rows.append(row(instance.current.plugin, instances: same, installed: false))
+        }
+        return .array(rows)
+    }
+
+    func logs(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
+        guard let name = call.argument(0, "name")?.stringValue else { throw PluginEngineError("logs needs a plugin name") }
+        let since = call.argument(1, "since")?.intValue ?? 0
+        let limit = max(1, min(call.argument(2, "limit")?.intValue ?? 500, 5000))
+        let instance = try await supervisor.find(name, caller: caller)
+        return .array(
+            instance.log.entries(since: since, limit: limit).map { entry in
+                .object([
+                    "index": .int(Int64(entry.index)), "time": .double(entry.time.timeIntervalSince1970),
+                    "source": .string(entry.source.rawValue), "text": .string(entry.text),
+                ])
+            })
+    }
+
+    func status(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
+        guard let name = call.argument(0, "name")?.stringValue else { throw PluginEngineError("status needs a plugin name") }
+        return status(of: try await supervisor.find(name, caller: caller))
+    }
+
+    // MARK: - Helpers
+
+    private func installSource(_ value: RPCValue?, caller: PluginOwner) async throws -> Plugin {
+        guard let source = value?.stringValue, !source.isEmpty else {
+            throw PluginEngineError("install needs the plugin source text, or a URL / plugin URI to download it from")
+        }
+        try requireWrite(caller)
+        var text = source
+        var file: String?
+        if !Self.looksLikeSource(source) {
+            let uri: PluginURI
+            do {
+                uri = try PluginURI.parse(source)
+            } catch {
+                throw PluginEngineError("'\(source.prefix(200))' is neither plugin source (no <config>) nor a plugin URI: \(error)")
+            }
+            let fetched = try await fetcher.plugin(uri)
+            text = fetched.text
+            file = fetched.url
+        }
+        do {
+            return try await installed.install(text, file: file, workspace: caller.workspace)
+        } catch let error as PluginParseError {
+            throw PluginEngineError("The plugin could not be installed: \(error.description)")
+        }
+    }
+
+    private func load(_ text: String, tag: String?) throws -> Plugin {
+        do {
+            return try PluginLoader.load(text, tag: tag)
+        } catch {
+            throw PluginEngineError("The plugin could not be loaded with tag \(tag ?? "-"): \(error.description)")
+        }
+    }
+
+    private func requireWrite(_ caller: PluginOwner) throws {
+        guard let permission = caller.user.permission(in: caller.workspace), permission >= .readWrite else {
+            throw PluginEngineError("Permission denied: installing and running plugins in \(caller.workspace) needs read_write access")
+        }
+    }
+
+    static func looksLikeSource(_ text: String) -> Bool {
+        text.contains("<config") || text.contains("<script")
+    }
+
+    private func summary(_ plugin: Plugin) -> RPCValue {
+        .object([
+            "name": .string(plugin.config.name), "id": .string(plugin.config.id), "type": .string(plugin.config.type.rawValue),
+            "version": .string(plugin.config.version), "tags": .array(plugin.config.tags.map { .string($0) }),
+            "description": plugin.config.description.map { .string($0) } ?? .null,
+            "warnings": .array(plugin.warnings.map { .string($0.description) }),
+        ])
+    }
+
+    private func row(_ plugin: Plugin, instances: [PluginInstance], installed: Bool) -> RPCValue {
+        guard case .object(var object) = summary(plugin) else { return .null }
+        object["installed"] = .bool(installed)
+        object["instances"] = .array(instances.map { status(of: $0) })
+        object["state"] = .string(instances.first(where: { $0.state.isActive })?.state.name ?? instances.first?.state.name ?? "stopped")
+        return .object(object)
+    }
+
+    private func status(of instance: PluginInstance) -> RPCValue {
+        let snapshot = instance.current
+        var object: RPCObject = [
+            "name": .string(snapshot.plugin.config.name), "state": .string(snapshot.state.name),
+            "workspace": .string(instance.workspace), "client_id": .string(instance.clientID),
+            "service_id": .string("\(instance.address):\(instance.serviceID)"), "owner": .string(snapshot.owner.address),
+            "pid": snapshot.state.isActive ? snapshot.process.map { .int(Int64($0.pid)) } ?? .null : .null,
+            "started_at": snapshot.startedAt.map { .double($0.timeIntervalSince1970) } ?? .null,
+            "start_seconds": snapshot.startSeconds.map { .double($0) } ?? .null,
+            "last_exit": snapshot.lastExit.map { .string($0.description) } ?? .null,
+        ]
+        switch snapshot.state {
+        case .starting(let phase): object["phase"] = .string(phase.rawValue)
+        case .crashed(let reason), .failed(let reason): object["error"] = .string(reason)
+        default: break
+        }
+        if let environment = snapshot.environment {
+            object["environment"] = .object([
+                "key": .string(environment.key), "path": .string(environment.directory.path),
+                "reused": .bool(environment.reused), "build_seconds": .double(environment.buildSeconds),
+                "installer": .string(environment.installer),
+            ])
+        }
+        return .object(object)
+    }
+}

@@ -1,0 +1,125 @@
+"""Classic ImJoy native-python plugins start under `imjoy serve` and are called from a hypha-rpc client."""
+import asyncio
+import re
+
+import numpy as np
+from hypha_rpc import connect_to_server
+
+from conftest import plugin_source
+
+
+def run(coroutine, timeout=240):
+    return asyncio.run(asyncio.wait_for(coroutine, timeout))
+
+
+async def connect(engine):
+    client = await connect_to_server({"server_url": engine.url})
+    return client, await client.get_service("public/plugin-engine")
+
+
+def test_classic_plugin_setup_run_and_methods(engine):
+    async def body():
+        client, plugins = await connect(engine)
+        summary = await plugins.install(plugin_source("Classic"))
+        assert summary["name"] == "Classic" and summary["type"] == "native-python"
+        api = await plugins.start("Classic")
+        result = await api.run({"config": {"a": 2, "b": 40}, "data": {}})
+        assert result["sum"] == 42 and result["runs"] == 1
+        assert result["work_dir"].endswith("/work/" + client.config.workspace)
+        assert await api.greet("ImJoy") == "Hello, ImJoy!"
+        assert await api.greet("ImJoy", punctuation="?") == "Hello, ImJoy?"
+        # The plugin is also a service of the workspace, named after it.
+        again = await client.get_service("Classic")
+        assert (await again.run({"config": {"a": 1, "b": 1}}))["runs"] == 2
+        logs = [entry["text"] for entry in await plugins.logs("Classic")]
+        assert "Classic is set up" in logs
+        status = await plugins.status("Classic")
+        assert status["state"] == "running" and status["pid"] > 0
+        listed = {row["name"]: row for row in await plugins.list()}
+        assert listed["Classic"]["state"] == "running" and listed["Classic"]["installed"]
+        await client.disconnect()
+
+    run(body())
+
+
+def test_async_plugin_registers_ops_with_ui(engine):
+    async def body():
+        client, plugins = await connect(engine)
+        await plugins.install(plugin_source("AsyncOps"))
+        api = await plugins.start("Async Ops")
+        assert await api.run({"config": {}, "data": {}}) == "async run done"
+        ops = {s["id"].split(":")[-1]: s for s in await client.list_services({"type": "operator"})}
+        assert {"Async_Ops__threshold", "Async_Ops__invert"} <= set(ops)
+        threshold = await client.get_service("Async_Ops__threshold")
+        assert threshold.ui.startswith("level {id: 'level'")
+        assert await threshold.run({"config": {"level": 99}}) == {"op": "threshold", "level": 99}
+        invert = await client.get_service("Async_Ops__invert")
+        assert (await invert.run({"config": {}, "data": {"values": [0, 255, 5]}}))["values"] == [255, 0, 250]
+        await client.disconnect()
+
+    run(body())
+
+
+def test_numpy_plugin_round_trips_arrays_and_reuses_its_environment(engine):
+    async def body():
+        client, plugins = await connect(engine)
+        await plugins.install(plugin_source("NumpyFilter"))
+        api = await plugins.start("Numpy Filter")
+        first = await plugins.status("Numpy Filter")
+        image = np.array([[0, 50], [100, 200]], dtype="uint8")
+        normalized = await api.normalize(image)
+        assert normalized.dtype == np.float32 and normalized.shape == (2, 2)
+        assert np.allclose(normalized, image.astype("float32") / 200)
+        ramp = await api.ramp(200, 300)
+        assert ramp.dtype == np.uint16 and ramp.shape == (200, 300) and int(ramp[199, 299]) == 200 * 300 - 1
+        assert re.match(r"^\d+\.\d+", (await api.run({"config": {}, "data": {}}))["numpy"])
+
+        # A second start with the same requirements (here: a restart) reuses the environment: no install runs.
+        await plugins.stop("Numpy Filter")
+        assert (await plugins.status("Numpy Filter"))["state"] == "stopped"
+        api = await plugins.start("Numpy Filter")
+        second = await plugins.status("Numpy Filter")
+        assert second["environment"]["key"] == first["environment"]["key"]
+        assert second["environment"]["reused"] is True
+        assert second["start_seconds"] < first["start_seconds"] or first["environment"]["reused"]
+        assert (await api.ramp(2, 2)).tolist() == [[0, 1], [2, 3]]
+        await client.disconnect()
+
+    run(body())
+    # The first start's time is logged by the engine.
+    assert engine.log_matching(r"plugin.name=Numpy Filter plugin.seconds=\d")
+    assert engine.log_matching(r"env.seconds=[0-9.]+ .*Environment built")
+
+
+def test_start_takes_plugin_source_directly_and_restart_replaces_the_process(engine):
+    async def body():
+        client, plugins = await connect(engine)
+        api = await plugins.start(plugin_source("Classic"))
+        pid = (await plugins.status("Classic"))["pid"]
+        same = await plugins.start("Classic")
+        assert (await plugins.status("Classic"))["pid"] == pid
+        assert await same.greet("x") == "Hello, x!"
+        await plugins.start("Classic", restart=True)
+        assert (await plugins.status("Classic"))["pid"] != pid
+        await client.disconnect()
+
+    run(body())
+
+
+def test_browser_plugins_are_refused_with_a_reason(engine):
+    async def body():
+        client, plugins = await connect(engine)
+        window = '<config lang="json">{"name": "Viewer", "type": "window"}</config><script>api.export({})</script>'
+        try:
+            await plugins.start(window)
+            raise AssertionError("a window plugin started in the engine")
+        except Exception as error:
+            assert "runs in the browser" in str(error)
+        try:
+            await plugins.start("Never Installed")
+            raise AssertionError("a plugin that is not installed started")
+        except Exception as error:
+            assert "No plugin named 'Never Installed' is installed" in str(error)
+        await client.disconnect()
+
+    run(body())
