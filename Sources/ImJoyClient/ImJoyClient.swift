@@ -156,6 +156,11 @@ public struct RemoteService: Sendable {
     /// The members: functions and values.
     public let object: RPCObject
 
+    /// A service from its members, e.g. a service object another call returned (`plugin-engine.start`).
+    public init(object: RPCObject) {
+        self.object = object
+    }
+
     /// The full id `"<workspace>/<client>:<service>"`.
     public var id: String { object["id"]?.stringValue ?? "" }
 

@@ -62,7 +62,7 @@ async def main(plugin_dir):
     try:
         exec(compile(_source_for_tracebacks(script, filename, plugin.get("script_line", 1)), filename, "exec"), namespace)
     except Exception as error:
-        report("error", stage="script", message=f"{type(error).__name__}: {error}", traceback=traceback.format_exc())
+        report("error", stage="script", message=f"{type(error).__name__}: {error}", traceback=_plugin_traceback(error))
         return 1
     if api._exported is None:
         report("error", stage="script", message="the plugin script never called api.export(...)", traceback="")
@@ -72,7 +72,7 @@ async def main(plugin_dir):
     try:
         service = await api._finish_export()
     except Exception as error:
-        report("error", stage="setup", message=f"{type(error).__name__}: {error}", traceback=traceback.format_exc())
+        report("error", stage="setup", message=f"{type(error).__name__}: {error}", traceback=_plugin_traceback(error))
         return 1
     report("ready", service_id=service)
 
@@ -87,6 +87,17 @@ async def main(plugin_dir):
         pass
     await server.disconnect()
     return 0
+
+
+RUNTIME_DIR = os.path.dirname(os.path.abspath(imjoy.__file__))
+
+
+def _plugin_traceback(error):
+    """The traceback of `error` without the runtime's own frames above the plugin's code."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None and os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(RUNTIME_DIR):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(error), error, tb))
 
 
 def _source_for_tracebacks(script, filename, first_line):

@@ -319,18 +319,17 @@ public actor PluginSupervisor {
             emit.finish()
             await self.processEnded(instance, generation: generation, status: status)
         }
+        // Checks the current phase's deadline a few times a second (phases change while it waits).
         let watchdog = Task.detached { [settings] in
             while !Task.isCancelled {
                 let snapshot = instance.current
                 guard snapshot.generation == generation, case .starting(let phase) = snapshot.state else { return }
                 let timeout = settings.timeout(for: phase, setup: options.setupTimeout)
-                try? await Task.sleep(until: snapshot.phaseSince + timeout, clock: .continuous)
-                if Task.isCancelled { return }
-                let now = instance.current
-                if now.generation == generation, now.state == .starting(phase), now.phaseSince == snapshot.phaseSince {
+                if ContinuousClock.now >= snapshot.phaseSince + timeout {
                     emit.yield(.timedOut(phase, timeout))
                     return
                 }
+                try? await Task.sleep(for: .milliseconds(100))
             }
         }
         defer { watchdog.cancel() }
