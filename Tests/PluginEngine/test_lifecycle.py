@@ -153,3 +153,38 @@ def test_plugins_exit_by_themselves_when_the_engine_is_killed(fresh_engine):
     engine.proc.send_signal(signal.SIGKILL)  # no chance to clean up: the plugins notice their parent is gone
     engine.proc.wait(10)
     assert wait_until(lambda: not any(pid_alive(pid) for pid in pids), 15), "plugins outlived a killed engine"
+
+
+RESUMABLE = '''
+from imjoy import api
+
+class ImJoyPlugin:
+    def setup(self):
+        self.setups = 1
+        self.resumes = 0
+
+    def resume(self):
+        self.resumes += 1
+
+    def counts(self):
+        return {"setups": self.setups, "resumes": self.resumes}
+
+api.export(ImJoyPlugin())
+'''
+
+
+def test_finding_a_detached_plugin_running_calls_its_resume(engine):
+    async def body():
+        first, first_plugins = await connect(engine.url)
+        token = await first.generate_token()
+        plugin = source("Resumable", RESUMABLE, flags=["allow-detach", "single-instance"])
+        api = await first_plugins.start(plugin)
+        assert await api.counts() == {"setups": 1, "resumes": 0}
+        second, second_plugins = await connect(engine.url, workspace=first.config.workspace, token=token)
+        await first.disconnect()
+        api = await second_plugins.start(plugin)
+        assert await api.counts() == {"setups": 1, "resumes": 1}
+        await second_plugins.stop("Resumable")
+        await second.disconnect()
+
+    run(body())

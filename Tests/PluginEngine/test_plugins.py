@@ -123,3 +123,35 @@ def test_browser_plugins_are_refused_with_a_reason(engine):
         await client.disconnect()
 
     run(body())
+
+
+def test_install_output_and_state_changes_stream_live_to_the_workspace(engine):
+    async def body():
+        client, plugins = await connect(engine)
+        statuses, lines = [], []
+        client.on("plugin_status", lambda message: statuses.append(message["data"]))
+        client.on("plugin_log", lambda message: lines.append(message["data"]))
+        await client.subscribe(["plugin_status", "plugin_log"])
+        # A requirement no other test uses, so this start really installs something.
+        plugin = '''<config lang="json">{"name": "Streams", "type": "native-python", "requirements": ["six==1.17.0"]}
+</config><script lang="python">
+import six
+from imjoy import api
+print("hello from stdout", flush=True)
+api.export({"version": lambda: six.__version__})
+</script>'''
+        api = await plugins.start(plugin)
+        assert await api.version() == "1.17.0"
+        await asyncio.sleep(0.5)
+        states = [(s["state"], s.get("phase")) for s in statuses if s["name"] == "Streams"]
+        assert states[0] == ("starting", "environment") and states[-1] == ("running", None)
+        assert ("starting", "setup()") in states
+        sources = {line["source"] for line in lines if line["name"] == "Streams"}
+        assert {"install", "engine", "stdout"} <= sources
+        texts = [line["text"] for line in lines if line["name"] == "Streams"]
+        assert any("six==1.17.0" in text for text in texts if "Installed" in text or "+ six" in text)
+        assert any(re.match(r"environment: .*\(\d+%\)", text) for text in texts)  # progress signal
+        assert "hello from stdout" in texts
+        await client.disconnect()
+
+    run(body())

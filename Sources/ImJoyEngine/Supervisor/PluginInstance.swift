@@ -46,12 +46,23 @@ final class PluginInstance: Sendable {
     let log: PluginLog
     private let snapshot: Mutex<Snapshot>
 
-    init(plugin: Plugin, owner: PluginOwner, signature: String, clientID: String, logCapacity: Int) {
+    private let onStateChange: @Sendable (PluginInstance) -> Void
+
+    /// - Parameters:
+    ///   - onLog: hears every log line as it is added.
+    ///   - onStateChange: hears every state change (after it happened).
+    init(
+        plugin: Plugin, owner: PluginOwner, signature: String, clientID: String, logCapacity: Int,
+        onLog: @escaping @Sendable (String, PluginLogEntry) -> Void = { _, _ in },
+        onStateChange: @escaping @Sendable (PluginInstance) -> Void = { _ in }
+    ) {
         self.workspace = owner.workspace
         self.signature = signature
         self.clientID = clientID
         self.serviceID = ServiceName.id(forPlugin: plugin.config.name)
-        self.log = PluginLog(capacity: logCapacity)
+        let name = plugin.config.name
+        self.log = PluginLog(capacity: logCapacity) { entry in onLog(name, entry) }
+        self.onStateChange = onStateChange
         self.snapshot = Mutex(
             Snapshot(
                 plugin: plugin, owner: owner, state: .stopped, phaseSince: .now, generation: 0))
@@ -71,7 +82,10 @@ final class PluginInstance: Sendable {
             s.phaseSince = .now
             return true
         }
-        if moved { log.append(.engine, "state: \(next)") }
+        if moved {
+            log.append(.engine, "state: \(next)")
+            onStateChange(self)
+        }
         return moved
     }
 
@@ -96,6 +110,7 @@ final class PluginInstance: Sendable {
         if generation != nil {
             log.clearErrors()
             log.append(.engine, "state: starting (environment)")
+            onStateChange(self)
         }
         return generation
     }

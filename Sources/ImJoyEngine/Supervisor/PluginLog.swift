@@ -27,17 +27,25 @@ public struct PluginLogEntry: Sendable, Hashable {
 public final class PluginLog: Sendable {
     private let lines: Mutex<RingBuffer<PluginLogEntry>>
     private let stderrTail: Mutex<RingBuffer<String>>
+    private let onAppend: @Sendable (PluginLogEntry) -> Void
 
-    public init(capacity: Int = 2000, stderrTailLength: Int = 20) {
+    /// - Parameter onAppend: hears every new line (to stream it live); called on the appending task.
+    public init(
+        capacity: Int = 2000, stderrTailLength: Int = 20, onAppend: @escaping @Sendable (PluginLogEntry) -> Void = { _ in }
+    ) {
         lines = Mutex(RingBuffer(capacity: capacity))
         stderrTail = Mutex(RingBuffer(capacity: stderrTailLength))
+        self.onAppend = onAppend
     }
 
     public func append(_ source: PluginLogEntry.Source, _ text: String) {
-        lines.withLock { buffer in
-            buffer.append(PluginLogEntry(index: buffer.appendedCount, time: Date(), source: source, text: text))
+        let entry = lines.withLock { buffer in
+            let entry = PluginLogEntry(index: buffer.appendedCount, time: Date(), source: source, text: text)
+            buffer.append(entry)
+            return entry
         }
         if source == .stderr { stderrTail.withLock { $0.append(text) } }
+        onAppend(entry)
     }
 
     /// Entries with `index >= since`, the newest `limit` of them.

@@ -77,14 +77,17 @@ public actor PluginSupervisor {
         if let existing = instances[signature] {
             instance = existing
             if existing.state == .running {
-                if !options.restart { return try await descriptor(of: existing) }
+                if !options.restart { return try await resume(existing) }
                 await stop(existing, reason: "restarted")
             }
             instance.move(to: .restarting)
         } else {
             let clientID = "plugin-\(plugin.config.id)" + (single ? "" : "-\(Self.shortHash(owner.clientID))")
+            let workspace = owner.workspace
             instance = PluginInstance(
-                plugin: plugin, owner: owner, signature: signature, clientID: clientID, logCapacity: settings.logCapacity)
+                plugin: plugin, owner: owner, signature: signature, clientID: clientID, logCapacity: settings.logCapacity,
+                onLog: { [weak engine] name, entry in engine?.publishPluginLog(name: name, entry: entry, in: workspace) },
+                onStateChange: { [weak engine] instance in engine?.publishPluginStatus(instance) })
             instances[signature] = instance
         }
         let task = Task { try await self.run(instance, plugin: plugin, owner: owner, options: options) }
@@ -395,6 +398,21 @@ public actor PluginSupervisor {
         default:
             break
         }
+    }
+
+    /// The running instance's API, after calling its `resume()` (as ImJoy does when a client finds a plugin that
+    /// is already running, e.g. an `allow-detach` one it started before).
+    private func resume(_ instance: PluginInstance) async throws -> MessagePackValue {
+        let descriptor = try await descriptor(of: instance)
+        guard let engine, descriptor["resume"] != nil else { return descriptor }
+        instance.log.append(.engine, "resume()")
+        do {
+            _ = try await engine.managerPeer.call(
+                target: instance.address, method: "services.\(instance.serviceID).resume", timeout: .seconds(60))
+        } catch {
+            throw PluginEngineError("'\(instance.name)' is running, but its resume() failed: \(error)")
+        }
+        return descriptor
     }
 
     private func descriptor(of instance: PluginInstance) async throws -> MessagePackValue {
