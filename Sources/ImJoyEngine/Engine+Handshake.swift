@@ -11,11 +11,29 @@ extension Engine {
     /// Authenticates a new socket from its first text frame and registers it.
     /// - Returns: the connection and its `connection_info` text frame, which is already queued on `sink`.
     /// - Throws: ``HandshakeError``; send its message as `{"type":"error"}` and close with its code.
-    public func connect(authFrame: String, sink: any ConnectionSink) async throws(HandshakeError) -> (
-        connection: ClientConnection, connectionInfo: String
-    ) {
+    /// - Parameter remoteHost: the peer's address, for limiting failed authentications per host.
+    public func connect(authFrame: String, sink: any ConnectionSink, remoteHost: String? = nil) async throws(HandshakeError)
+        -> (connection: ClientConnection, connectionInfo: String)
+    {
         let request = try AuthRequest.parse(authFrame)
-        var (user, workspace, isReconnection, issuedAt) = try await identify(request)
+        let host = remoteHost ?? "unknown"
+        if let wait = authFailures.waitTime(for: host) {
+            throw HandshakeError(
+                "Authentication error: too many failed authentications from \(host); wait \(wait) s before trying again",
+                closeCode: 1008)
+        }
+        var (user, workspace, isReconnection, issuedAt): (UserInfo, String, Bool, Date?)
+        do {
+            (user, workspace, isReconnection, issuedAt) = try await identify(request)
+        } catch {
+            if error.isAuthenticationFailure {
+                authFailures.recordFailure(from: host)
+                logger.warning(
+                    "Authentication failed",
+                    metadata: ["remote": "\(host)", "client.id": "\(request.clientID)", "reason": "\(error.message)"])
+            }
+            throw error
+        }
         guard user.permission(in: workspace) != nil else {
             throw HandshakeError(
                 "Failed to establish connection: Permission denied for workspace: \(workspace)", closeCode: 1008)
@@ -24,8 +42,9 @@ extension Engine {
             await workspaces.ensureWorkspace(workspace, owner: user.id, temporary: true)
         } else if await workspaces.workspace(workspace) == nil {
             throw HandshakeError(
-                "Failed to establish connection: workspace \(workspace) does not exist "
-                    + "(temporary workspaces are removed when their last client leaves)", closeCode: 1008)
+                "Failed to establish connection: workspace \(workspace) does not exist (create it with "
+                    + "create_workspace or `imjoy workspace create \(workspace)`; temporary workspaces are removed "
+                    + "when their last client leaves)", closeCode: 1008)
         }
         user.currentWorkspace = workspace
         let address = "\(workspace)/\(request.clientID)"
@@ -97,10 +116,15 @@ extension Engine {
                     "Failed to establish connection: the reconnection token is for workspace "
                         + "\(grant.workspace ?? "?"), not \(request.workspace ?? "?")", closeCode: 1008)
             }
+            try await checkNotRevoked(grant.tokenID)
             return (grant.user, workspace, true, grant.issuedAt)
+        }
+        if let token = request.token, admin.matches(token) {
+            return (AdminToken.owner, request.workspace ?? EngineConfiguration.defaultWorkspace, false, nil)
         }
         if let token = request.token {
             let grant = try await verify(token, as: .access)
+            try await checkNotRevoked(grant.tokenID)
             if let clientID = grant.clientID, clientID != request.clientID {
                 throw HandshakeError(
                     "Authentication error: the token may only be used by client '\(clientID)'", closeCode: 1008)
@@ -111,6 +135,12 @@ extension Engine {
                     closeCode: 1008)
             }
             return (grant.user, request.workspace ?? grant.workspace ?? grant.user.ownWorkspace, false, grant.issuedAt)
+        }
+        guard configuration.allowsAnonymous else {
+            throw HandshakeError(
+                "Authentication error: this engine admits only clients with a token; open the URL with ?token= "
+                    + "that `imjoy serve` printed, or ask the engine's owner for a token (`imjoy token`)",
+                closeCode: 1008, isAuthenticationFailure: true)
         }
         let id = "anonymouz-\(ReadableName.make())"
         let user = UserInfo(
@@ -128,7 +158,24 @@ extension Engine {
         do {
             return try await tokens.verify(token, as: kind)
         } catch {
-            throw HandshakeError("Authentication error: \(error.message)", closeCode: 1008)
+            throw HandshakeError("Authentication error: \(error.message)", closeCode: 1008, isAuthenticationFailure: true)
+        }
+    }
+
+    /// Refuses tokens (and reconnection tokens descending from tokens) that were revoked.
+    private func checkNotRevoked(_ tokenID: String?) async throws(HandshakeError) {
+        guard let tokenID, tokenID != AdminToken.owner.tokenID else { return }
+        let record: TokenRecord?
+        do {
+            record = try await store.token(tokenID)
+        } catch {
+            throw HandshakeError("Failed to establish connection: \(error.message)", closeCode: 1011)
+        }
+        if let revoked = record?.revokedAt {
+            throw HandshakeError(
+                "Authentication error: the token was revoked (\(revoked.formatted(.iso8601))); ask the workspace's "
+                    + "owner for a new one (generate_token, or `imjoy token` on the engine's machine)",
+                closeCode: 1008, isAuthenticationFailure: true)
         }
     }
 

@@ -32,19 +32,27 @@ public final class Engine: Sendable {
     let supervisedPlugins = SupervisedAddresses()
     /// Runs native-python plugins (when configured).
     public let pluginSupervisor: PluginSupervisor?
-    let installedPlugins: InstalledPlugins?
+    /// Workspaces, installed plugins, settings, workflows and tokens (SQLite).
+    public let store: EngineStore
+    /// The owner's token.
+    public let admin: AdminToken
+    let authFailures: AuthFailureLimiter
     private let managerFrames: AsyncStream<Data>
     private let baseURL: Mutex<String>
 
-    private init(configuration: EngineConfiguration, logger: Logger, tokens: TokenIssuer) {
+    private init(
+        configuration: EngineConfiguration, logger: Logger, tokens: TokenIssuer, store: EngineStore, admin: AdminToken
+    ) {
         self.configuration = configuration
+        self.store = store
+        self.admin = admin
+        self.authFailures = AuthFailureLimiter(limit: configuration.maxFailedAuthenticationsPerMinute)
         self.logger = logger
         self.tokens = tokens
         self.baseURL = Mutex(configuration.publicBaseURL)
         self.table = ConnectionTable()
         self.workspaces = WorkspaceManager()
         self.pluginSupervisor = configuration.plugins.map { PluginSupervisor(settings: $0, logger: logger) }
-        self.installedPlugins = configuration.plugins.map { InstalledPlugins(directory: $0.installedDirectory) }
         let (frames, inbox) = AsyncStream<Data>.makeStream()
         self.managerFrames = frames
         self.router = MessageRouter(
@@ -60,10 +68,23 @@ public final class Engine: Sendable {
             transport: ManagerTransport(router: router), logger: logger)
     }
 
-    /// Creates an engine: loads (or creates) the token secret in the data directory.
+    /// Creates an engine: loads (or creates) the token secret, the admin token and the database in the data
+    /// directory, drops the temporary workspaces of the previous run and creates `default` on first start.
     public static func make(configuration: EngineConfiguration, logger: Logger) async throws -> Engine {
         let tokens = try await TokenIssuer.load(dataDirectory: configuration.dataDirectory)
-        let engine = Engine(configuration: configuration, logger: logger, tokens: tokens)
+        let admin = try AdminToken.load(dataDirectory: configuration.dataDirectory)
+        let store = try EngineStore.open(at: configuration.dataDirectory.appendingPathComponent("imjoy.sqlite"))
+        try await store.deleteTemporaryWorkspaces()
+        if try await store.workspace(EngineConfiguration.defaultWorkspace) == nil {
+            try await store.createWorkspace(
+                WorkspaceRecord(
+                    name: EngineConfiguration.defaultWorkspace, description: "The workspace you start in",
+                    owner: AdminToken.owner.id))
+        }
+        let engine = Engine(configuration: configuration, logger: logger, tokens: tokens, store: store, admin: admin)
+        for workspace in try await store.workspaces() {
+            await engine.workspaces.ensureWorkspace(workspace.name, owner: workspace.owner, temporary: false)
+        }
         await engine.managerPeer.addService(ManagerService(engine: engine).definition())
         await engine.pluginSupervisor?.attach(engine: engine)
         return engine
@@ -74,18 +95,16 @@ public final class Engine: Sendable {
         logger.debug("Workspace manager started", metadata: ["peer.id": "\(configuration.managerAddress)"])
         await withDiscardingTaskGroup { group in
             group.addTask { await self.managerPeer.run(frames: self.managerFrames) }
-            if let supervisor = pluginSupervisor, let installedPlugins {
-                group.addTask { await self.runPluginEngine(supervisor, installedPlugins) }
-            }
+            group.addTask { await self.runPluginEngine() }
         }
         await managerPeer.removeService(id: "default")
     }
 
     /// Hosts `public/plugin-engine` until cancelled.
-    private func runPluginEngine(_ supervisor: PluginSupervisor, _ installed: InstalledPlugins) async {
+    private func runPluginEngine() async {
         await workspaces.ensureWorkspace("public", owner: "root", temporary: false)
         let client = InternalClient(engine: self, workspace: "public", clientID: "engine", user: .root)
-        let service = PluginEngineService(engine: self, supervisor: supervisor, installed: installed)
+        let service = PluginEngineService(engine: self, supervisor: pluginSupervisor)
         await withDiscardingTaskGroup { group in
             group.addTask { await client.run() }
             do {
@@ -199,6 +218,11 @@ public final class Engine: Sendable {
         let workspace = connection.workspace
         if await workspaces.removeIfTemporary(workspace, isEmpty: { table.connections(in: workspace).isEmpty }) {
             logger.debug("Temporary workspace removed", metadata: ["workspace.id": "\(workspace)"])
+            do {
+                try await store.deleteWorkspace(workspace)
+            } catch {
+                logger.warning("Could not delete a temporary workspace's data", metadata: ["error": "\(error)"])
+            }
         }
     }
 
@@ -221,7 +245,8 @@ public final class Engine: Sendable {
     func pluginToken(owner: UserInfo, workspace: String, clientID: String) async throws -> String {
         let user = UserInfo(
             id: owner.id, roles: owner.roles.filter { $0 != "admin" }, isAnonymous: owner.isAnonymous,
-            workspaces: [workspace: .readWrite], email: owner.email, parent: owner.parent ?? owner.id)
+            workspaces: [workspace: .readWrite], email: owner.email, parent: owner.parent ?? owner.id,
+            tokenID: owner.tokenID)
         return try await tokens.issue(
             for: user, kind: .access, workspace: workspace, clientID: clientID, lifetime: .seconds(30 * 24 * 3600))
     }

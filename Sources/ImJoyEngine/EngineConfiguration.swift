@@ -27,17 +27,28 @@ public struct EngineConfiguration: Sendable {
     public var maxServicesPerClient: Int
     /// Largest service info `register_service` accepts, in bytes of msgpack.
     public var maxServiceInfoSize: Int
-    /// The native-python plugin engine; `nil` runs no plugins (no `public/plugin-engine` service).
+    /// The native-python plugin engine; `nil` runs no native-python plugins.
     public var plugins: PluginEngineSettings?
+    /// Whether clients without a token get a temporary workspace of their own (loopback default); when false,
+    /// every connection needs a token (required when the engine is reachable from the network).
+    public var allowsAnonymous: Bool
+    /// Failed authentications a remote host may make per minute before it is refused until the minute ends.
+    public var maxFailedAuthenticationsPerMinute: Int
+    /// Where the plugin repository served at `/plugins/` lives (this repository's `plugins/`), if found.
+    public var pluginRepositoryDirectory: URL?
 
     public init(
         publicBaseURL: String, dataDirectory: URL, managerID: String = "manager-\(UUID().uuidString.prefix(8).lowercased())",
         reconnectionTokenLifetime: Duration = .seconds(172_800), defaultTokenLifetime: Duration = .seconds(3600),
         maxForwardedFrameSize: Int = 512_000, serviceFetchTimeout: Duration = .seconds(15),
         livenessProbeTimeout: Duration = .seconds(2), maxServicesPerClient: Int = 500,
-        maxServiceInfoSize: Int = 128 << 10, plugins: PluginEngineSettings? = nil
+        maxServiceInfoSize: Int = 128 << 10, plugins: PluginEngineSettings? = nil, allowsAnonymous: Bool = true,
+        maxFailedAuthenticationsPerMinute: Int = 20, pluginRepositoryDirectory: URL? = nil
     ) {
         self.plugins = plugins
+        self.allowsAnonymous = allowsAnonymous
+        self.maxFailedAuthenticationsPerMinute = maxFailedAuthenticationsPerMinute
+        self.pluginRepositoryDirectory = pluginRepositoryDirectory
         self.publicBaseURL = publicBaseURL
         self.dataDirectory = dataDirectory
         self.managerID = managerID
@@ -49,6 +60,9 @@ public struct EngineConfiguration: Sendable {
         self.maxServicesPerClient = maxServicesPerClient
         self.maxServiceInfoSize = maxServiceInfoSize
     }
+
+    /// The workspace the owner lands in and plugins are installed in by default.
+    public static let defaultWorkspace = "default"
 
     /// The manager's address `"*/<managerID>"`.
     public var managerAddress: String { "*/\(managerID)" }

@@ -22,6 +22,10 @@ public enum ImJoyServer {
         router.get("/health") { _, _ in
             #"{"status": "ok", "connections": \#(engine.connectionCount)}"#
         }
+        if let folder = engine.configuration.pluginRepositoryDirectory {
+            let plugins = StaticFolder(root: folder)
+            router.get("/plugins/**") { _, context in plugins.response(for: context.parameters.getCatchAll()) }
+        }
         router.get("/") { _, _ in
             "ImJoy engine is running. Connect RPC clients (hypha-rpc) to \(engine.publicBaseURL).\n"
         }

@@ -156,7 +156,10 @@ final class RPCSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard let sink else { return }
         let engine = engine
         let promise = context.eventLoop.makePromise(of: ClientConnection.self)
-        promise.completeWithTask { try await engine.connect(authFrame: text, sink: sink).connection }
+        let remoteHost = context.channel.remoteAddress?.ipAddress
+        promise.completeWithTask {
+            try await engine.connect(authFrame: text, sink: sink, remoteHost: remoteHost).connection
+        }
         let loopBoundSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
         promise.futureResult.whenComplete { result in
             let handler = loopBoundSelf.value

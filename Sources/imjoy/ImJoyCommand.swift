@@ -10,5 +10,5 @@ struct ImJoyCommand: AsyncParsableCommand {
             Exit codes: 0 success, 1 runtime failure, 64 invalid usage.
             """,
         version: "0.1.0",
-        subcommands: [ServeCommand.self, ValidateCommand.self])
+        subcommands: [ServeCommand.self, TokenCommand.self, ValidateCommand.self])
 }

@@ -32,6 +32,22 @@ enum PythonRuntimeLocator {
         return nil
     }
 
+    /// The nearest folder `name` above the running executable that holds `marker` (e.g. `plugins/` with its
+    /// `manifest.imjoy.json`), or `nil`.
+    static func locateFolder(_ name: String, containing marker: String) -> URL? {
+        guard var directory = executablePath().map({ URL(fileURLWithPath: $0).deletingLastPathComponent() }) else {
+            return nil
+        }
+        for _ in 0..<8 {
+            let candidate = directory.appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent(marker).path) { return candidate }
+            let parent = directory.deletingLastPathComponent()
+            if parent.path == directory.path { break }
+            directory = parent
+        }
+        return nil
+    }
+
     static func isRuntime(_ url: URL) -> Bool {
         FileManager.default.fileExists(atPath: url.appendingPathComponent("imjoy/runner.py").path)
     }

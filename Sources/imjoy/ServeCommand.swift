@@ -27,8 +27,19 @@ struct ServeCommand: AsyncParsableCommand {
             Connect hypha-rpc clients to that URL. Stop with Ctrl-C (SIGINT) or SIGTERM.
             """)
 
-    @Option(help: "Address to bind. Only loopback addresses are allowed until token access control lands.")
+    @Option(help: "Address to bind. Beyond loopback (e.g. 0.0.0.0) every client needs a token.")
     var host = "127.0.0.1"
+
+    @Option(
+        help: """
+            Clients without a token: allow (each gets a temporary workspace; the default on loopback) or refuse             (the default, and the only choice, on any other address).
+            """)
+    var anonymous: String?
+
+    @Option(
+        name: .customLong("plugins-dir"),
+        help: "The plugin repository served at /plugins/ (this repository's plugins/, found next to the binary by default).")
+    var pluginsDirectory: String?
 
     @Option(help: "Port to listen on; 0 picks a free one.")
     var port = 9527
@@ -72,10 +83,14 @@ struct ServeCommand: AsyncParsableCommand {
     var noPlugins = false
 
     func validate() throws {
-        guard ["127.0.0.1", "localhost", "::1"].contains(host) else {
+        guard anonymous == nil || anonymous == "allow" || anonymous == "refuse" else {
+            throw ValidationError("--anonymous \(anonymous ?? "") is not one of allow, refuse")
+        }
+        if !Self.isLoopback(host), anonymous == "allow" {
             throw ValidationError(
-                "--host \(host) would expose the engine to the network without authentication; "
-                    + "use --host 127.0.0.1 (serving beyond loopback needs the admin token, not implemented yet)")
+                "--host \(host) with --anonymous allow would let anyone who can reach this machine run code on it "
+                    + "without a token; drop --anonymous allow (clients then connect with the admin token printed at "
+                    + "start, or a token from `imjoy token`)")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port (0-65535)") }
         guard (1...64).contains(threads) else { throw ValidationError("--threads \(threads) must be between 1 and 64") }
@@ -88,6 +103,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical")
         }
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        ["127.0.0.1", "localhost", "::1"].contains(host) || host.hasPrefix("127.")
     }
 
     func run() async throws {
@@ -103,7 +122,10 @@ struct ServeCommand: AsyncParsableCommand {
         let engine = try await Engine.make(
             configuration: EngineConfiguration(
                 publicBaseURL: publicBaseURL ?? "http://\(host):\(port)", dataDirectory: dataURL,
-                plugins: pluginSettings(dataURL: dataURL, environment: environment, logger: logger)),
+                plugins: pluginSettings(dataURL: dataURL, environment: environment, logger: logger),
+                allowsAnonymous: (anonymous ?? (Self.isLoopback(host) ? "allow" : "refuse")) == "allow",
+                pluginRepositoryDirectory: pluginsDirectory.map { URL(fileURLWithPath: Self.expandingHome($0, environment)) }
+                    ?? PythonRuntimeLocator.locateFolder("plugins", containing: "manifest.imjoy.json")),
             logger: logger)
         let fixedURL = publicBaseURL
         let host = host
@@ -116,6 +138,8 @@ struct ServeCommand: AsyncParsableCommand {
             await engine.serverStarted(publicBaseURL: url)
             // Written straight to the file descriptor: a redirected stdout is block-buffered, and tools wait for this line.
             let line = "imjoy engine listening on \(url)\n"
+                + "open \(url)/?token=\(engine.admin.value) to use it as its owner (the token is kept in "
+                + "\(AdminToken.file(in: engine.configuration.dataDirectory).path))\n"
             _ = line.withCString { write(STDOUT_FILENO, $0, strlen($0)) }
         }
         let group = ServiceGroup(

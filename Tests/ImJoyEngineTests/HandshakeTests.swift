@@ -93,7 +93,7 @@ struct HandshakeTests {
             let guestToken = try await #require(throws: RemoteError.self) {
                 try await guest.manager("generate_token", [["workspace": .string(owner.workspace)]])
             }
-            #expect(guestToken.message.contains("needs admin access"))
+            #expect(guestToken.message.contains("needs admin permission"))
         }
     }
 

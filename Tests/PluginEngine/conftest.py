@@ -52,6 +52,11 @@ class Engine:
             self.kill()
             pytest.fail("imjoy serve did not start:\n" + "\n".join(self.lines[-30:]))
 
+    @property
+    def admin_token(self):
+        """The owner's token (created by the engine on first start)."""
+        return (Path(self.data_dir) / "admin-token").read_text().strip()
+
     def log_matching(self, pattern):
         return [line for line in self.lines if re.search(pattern, line)]
 
@@ -92,8 +97,8 @@ def fresh_engine(tmp_path, cache_dir):
     """An engine of its own (for restart and kill tests); uses the shared cache, its own data directory."""
     servers = []
 
-    def start(data_dir=None):
-        server = Engine(data_dir or tmp_path / f"data-{len(servers)}", cache_dir)
+    def start(data_dir=None, *extra):
+        server = Engine(data_dir or tmp_path / f"data-{len(servers)}", cache_dir, *extra)
         servers.append(server)
         return server
 
@@ -131,3 +136,82 @@ def wait_until(condition, timeout, interval=0.1):
             return True
         time.sleep(interval)
     return condition()
+
+
+class ManifestServer:
+    """A plugin repository on 127.0.0.1: serves a folder; `delay` seconds before each answer (for kill tests)."""
+
+    def __init__(self, folder, delay=0.0):
+        import functools
+        import http.server
+
+        server = self
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def do_GET(self):
+                time.sleep(server.delay)
+                super().do_GET()
+
+            def log_message(self, *args):
+                pass
+
+        self.delay = delay
+        self.folder = Path(folder)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def add(self, name, version="0.1.0", dependencies=(), script="from imjoy import api\napi.export({})"):
+        """Writes a plugin file and lists it in manifest.imjoy.json; returns its URL."""
+        import json
+
+        config = {"name": name, "type": "native-python", "version": version, "dependencies": list(dependencies)}
+        file = name.replace(" ", "_") + ".imjoy.html"
+        (self.folder / file).write_text(
+            f'<config lang="json">\n{json.dumps(config)}\n</config>\n<script lang="python">\n{script}\n</script>\n')
+        manifest_path = self.folder / "manifest.imjoy.json"
+        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {
+            "name": "Test repository", "version": "0.2.0", "uri_root": "", "plugins": []}
+        manifest["plugins"] = [p for p in manifest["plugins"] if p["name"] != name]
+        manifest["plugins"].append({**config, "uri": file})
+        manifest_path.write_text(json.dumps(manifest))
+        return f"{self.url}/{file}"
+
+    @property
+    def manifest_url(self):
+        return f"{self.url}/manifest.imjoy.json"
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+@pytest.fixture
+def repository(tmp_path):
+    folder = tmp_path / "repository"
+    folder.mkdir()
+    server = ManifestServer(folder)
+    yield server
+    server.close()
+
+
+def run(coroutine, timeout=180):
+    """Runs a test body with a bound on its time."""
+    import asyncio
+
+    return asyncio.run(asyncio.wait_for(coroutine, timeout))
+
+
+async def owner(engine, workspace=None):
+    """A hypha-rpc client holding the engine's admin token (in `default` unless `workspace` is given)."""
+    from hypha_rpc import connect_to_server
+
+    config = {"server_url": engine.url, "token": engine.admin_token}
+    if workspace:
+        config["workspace"] = workspace
+    return await connect_to_server(config)
+
+
+async def owner_with_plugins(engine, workspace=None):
+    """The owner's client and its `public/plugin-engine` service."""
+    client = await owner(engine, workspace)
+    return client, await client.get_service("public/plugin-engine")

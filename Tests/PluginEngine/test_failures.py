@@ -177,7 +177,7 @@ def test_a_broken_plugin_file_is_refused_at_install_with_its_location(engine):
             await plugins.install(broken)
             raise AssertionError("a broken plugin file was installed")
         except Exception as error:
-            assert "could not be installed: <plugin>:2:44: invalid JSON in <config>" in str(error)
+            assert "is not a valid plugin, nothing was installed: <plugin>:2:44: invalid JSON in <config>" in str(error)
         await client.disconnect()
 
     run(body())

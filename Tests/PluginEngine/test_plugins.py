@@ -1,6 +1,9 @@
 """Classic ImJoy native-python plugins start under `imjoy serve` and are called from a hypha-rpc client."""
 import asyncio
 import re
+import json
+import os
+import subprocess
 
 import numpy as np
 from hypha_rpc import connect_to_server
@@ -152,6 +155,33 @@ api.export({"version": lambda: six.__version__})
         assert any("six==1.17.0" in text for text in texts if "Installed" in text or "+ six" in text)
         assert any(re.match(r"environment: .*\(\d+%\)", text) for text in texts)  # progress signal
         assert "hello from stdout" in texts
+        await client.disconnect()
+
+    run(body())
+
+
+def test_cmd_and_repo_requirements_run_in_the_plugin_work_directory(engine, tmp_path):
+    repository = tmp_path / "helper-repo"
+    repository.mkdir()
+    (repository / "helper.py").write_text("VALUE = 42\n")
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid"]
+    for step in (["init", "-q"], ["add", "helper.py"], ["commit", "-q", "-m", "helper"]):
+        subprocess.run(git + step, cwd=repository, check=True)
+
+    async def body():
+        client, plugins = await connect(engine)
+        config = {"name": "Work Steps", "type": "native-python",
+                  "requirements": ["cmd:echo made-by-cmd > cmd-marker.txt", f"repo:{repository}"]}
+        plugin = f'''<config lang="json">{json.dumps(config)}</config><script lang="python">
+import os
+from imjoy import api
+api.export({{"look": lambda: {{"cwd": os.getcwd(), "work_dir": api.WORK_DIR,
+    "marker": open("cmd-marker.txt").read().strip(), "helper": open("helper-repo/helper.py").read().strip()}}}})
+</script>'''
+        api = await plugins.start(plugin)
+        seen = await api.look()
+        assert seen["marker"] == "made-by-cmd" and seen["helper"] == "VALUE = 42"
+        assert os.path.realpath(seen["cwd"]) == os.path.realpath(seen["work_dir"])
         await client.disconnect()
 
     run(body())

@@ -237,12 +237,16 @@ class ImJoyAPI:
     # -- config and attachments ---------------------------------------------------------------------------------------
 
     def getConfig(self, key=None):
-        """A value saved with `setConfig` (kept across restarts), or all of them."""
+        """A value saved with `setConfig` (kept across restarts, in the engine's database), or all of them."""
+        if not self._plugin.get("config_file"):
+            return _schedule(self._engine_config("get_config", key))
         values = self._read_config()
         return _done(values if key is None else values.get(key))
 
     def setConfig(self, key, value=None):
         """Save a value for this plugin; `setConfig({...})` saves several."""
+        if not self._plugin.get("config_file"):
+            return _schedule(self._engine_config("set_config", key, value))
         values = self._read_config()
         if isinstance(key, dict):
             values.update(key)
@@ -255,6 +259,15 @@ class ImJoyAPI:
                 json.dump(values, f)
             os.replace(temporary, path)
         return _done(None)
+
+    async def _engine_config(self, method, *args):
+        engine = await self._server.get_service("public/plugin-engine")
+        name = self._plugin.get("name")
+        if method == "set_config" and isinstance(args[0], dict):
+            return await engine.set_config(name, args[0])
+        if method == "set_config":
+            return await engine.set_config(name, args[0], args[1])
+        return await engine.get_config(name, args[0])
 
     def _read_config(self):
         path = self._plugin.get("config_file")

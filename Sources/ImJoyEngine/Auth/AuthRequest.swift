@@ -48,10 +48,13 @@ struct AuthRequest: Sendable {
 public struct HandshakeError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var closeCode: UInt16
+    /// Whether the credentials were wrong (counted against the host's failed-authentication limit).
+    public var isAuthenticationFailure: Bool
 
-    public init(_ message: String, closeCode: UInt16) {
+    public init(_ message: String, closeCode: UInt16, isAuthenticationFailure: Bool = false) {
         self.message = message
         self.closeCode = closeCode
+        self.isAuthenticationFailure = isAuthenticationFailure
     }
 
     public var description: String { message }

@@ -23,4 +23,13 @@ public enum Permission: String, Sendable, Comparable, CaseIterable {
     }
 
     public static func < (lhs: Permission, rhs: Permission) -> Bool { lhs.rank < rhs.rank }
+
+    /// The word `generate_token` uses for it: `read`, `read_write` or `admin`.
+    public var name: String {
+        switch self {
+        case .read: return "read"
+        case .readWrite: return "read_write"
+        case .admin: return "admin"
+        }
+    }
 }

@@ -27,6 +27,8 @@ public final class TokenIssuer: Sendable {
         public var clientID: String?
         /// When the token was issued.
         public var issuedAt: Date
+        /// `jti`: the id of the recorded token this grant comes from (checked against revocations).
+        public var tokenID: String?
     }
 
     private let key: SymmetricKey
@@ -63,15 +65,21 @@ public final class TokenIssuer: Sendable {
     public func issue(
         for user: UserInfo, kind: Kind, workspace: String?, clientID: String?, lifetime: Duration
     ) async throws -> String {
+        try await issue(for: user, kind: kind, workspace: workspace, clientID: clientID, lifetime: lifetime, issuedAt: Date())
+    }
+
+    /// Signs a token for `user`, issued at `now` (its `jti` is `user.tokenID`).
+    public func issue(
+        for user: UserInfo, kind: Kind, workspace: String?, clientID: String?, lifetime: Duration, issuedAt now: Date
+    ) async throws -> String {
         var scope = user.workspaces.sorted { $0.key < $1.key }.map { "ws:\($0.key)#\($0.value.rawValue)" }
         if let clientID { scope.append("cid:\(clientID)") }
         if let workspace { scope.append("wid:\(workspace)") }
-        let now = Date()
         let payload = TokenPayload(
             iss: Self.issuer, sub: user.id, iat: now.timeIntervalSince1970.rounded(.down),
             exp: now.addingTimeInterval(lifetime.seconds).timeIntervalSince1970.rounded(.down),
             scope: scope.joined(separator: " "), roles: user.roles, email: user.email, parent: user.parent,
-            kind: kind.rawValue, anonymous: user.isAnonymous)
+            kind: kind.rawValue, anonymous: user.isAnonymous, jti: user.tokenID)
         return JWT.sign(json: Data(JSONText.encode(payload.messagePackValue).utf8), key: key)
     }
 
@@ -107,10 +115,10 @@ public final class TokenIssuer: Sendable {
         let user = UserInfo(
             id: payload.sub, roles: payload.roles, isAnonymous: payload.anonymous, workspaces: workspaces,
             clientID: clientID, email: payload.email, parent: payload.parent,
-            expiresAt: Date(timeIntervalSince1970: payload.exp))
+            expiresAt: Date(timeIntervalSince1970: payload.exp), tokenID: payload.jti)
         return Grant(
             user: user, kind: expected, workspace: workspace, clientID: clientID,
-            issuedAt: Date(timeIntervalSince1970: payload.iat))
+            issuedAt: Date(timeIntervalSince1970: payload.iat), tokenID: payload.jti)
     }
 }
 
@@ -133,9 +141,11 @@ struct TokenPayload: Codable {
     var parent: String?
     var kind: String
     var anonymous: Bool
+    /// The recorded token this one is (access) or descends from (reconnection), for revocation.
+    var jti: String?
 
     enum CodingKeys: String, CodingKey {
-        case iss, sub, iat, exp, scope, kind, anonymous
+        case iss, sub, iat, exp, scope, kind, anonymous, jti
         case roles = "https://amun.ai/roles"
         case email = "https://amun.ai/email"
         case parent = "https://amun.ai/parent"
@@ -148,7 +158,7 @@ struct TokenPayload: Codable {
             "scope": .string(scope), "https://amun.ai/roles": .array(roles.map { .string($0) }),
             "https://amun.ai/email": email.map { .string($0) } ?? .nil,
             "https://amun.ai/parent": parent.map { .string($0) } ?? .nil,
-            "kind": .string(kind), "anonymous": .bool(anonymous),
+            "kind": .string(kind), "anonymous": .bool(anonymous), "jti": jti.map { .string($0) } ?? .nil,
         ]
     }
 }

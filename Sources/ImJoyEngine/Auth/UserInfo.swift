@@ -18,11 +18,15 @@ public struct UserInfo: Sendable, Equatable {
     public var email: String?
     public var parent: String?
     public var expiresAt: Date?
+    /// The recorded token that admitted this user (not sent to peers); revoking it disconnects them.
+    public var tokenID: String?
 
     public init(
         id: String, roles: [String], isAnonymous: Bool, workspaces: [String: Permission], clientID: String? = nil,
-        currentWorkspace: String? = nil, email: String? = nil, parent: String? = nil, expiresAt: Date? = nil
+        currentWorkspace: String? = nil, email: String? = nil, parent: String? = nil, expiresAt: Date? = nil,
+        tokenID: String? = nil
     ) {
+        self.tokenID = tokenID
         self.id = id
         self.roles = roles
         self.isAnonymous = isAnonymous

@@ -44,6 +44,13 @@ struct ManagerService: Sendable {
         add("generate_token", "Issue a token that lets another client join a workspace.", generateToken)
         add("list_clients", "List the clients connected to a workspace.", listClients)
         add("ping", "Check that a client answers.", ping)
+        add("revoke_token", "Revoke a token (its text or id); its holders are disconnected.", revokeToken)
+        add("list_tokens", "List the unexpired tokens issued for a workspace (ids, not the tokens).", listTokens)
+        add("list_workspaces", "List the workspaces you can enter.", listWorkspaces)
+        add("create_workspace", "Create a persistent workspace (engine owner only).", createWorkspace)
+        add("delete_workspace", "Delete a workspace and everything in it (engine owner only).", deleteWorkspace)
+        add("rename_workspace", "Rename a workspace (engine owner only; nobody may be connected to it).", renameWorkspace)
+        add("get_workspace_info", "Describe a workspace: owner, description, settings, plugin count.", getWorkspaceInfo)
         let base = engine.publicBaseURL
         return RPCService(
             id: "default", name: "Default workspace management service",
@@ -76,7 +83,10 @@ struct ManagerService: Sendable {
                     + "a client registers services under its own address")
         }
         guard let permission = caller.user.permission(in: caller.workspace), permission >= .readWrite else {
-            throw ManagerError("Permission denied: registering services in \(caller.workspace) needs read_write access")
+            throw ManagerError(
+                "Permission denied: registering services in \(caller.workspace) needs read_write permission (this "
+                    + "connection has \(caller.user.permission(in: caller.workspace)?.name ?? "none")); ask the "
+                    + "workspace's owner for a read_write token (generate_token)")
         }
         try await engine.workspaces.register(entry, quota: engine.configuration.maxServicesPerClient)
         logger.debug("Service registered", metadata: ["service.id": "\(entry.id)"])
@@ -100,7 +110,9 @@ struct ManagerService: Sendable {
         let id = "\(reference.workspace)/\(reference.clientID ?? caller.clientID):\(reference.serviceID)"
         let ownerAddress = "\(reference.workspace)/\(reference.clientID ?? caller.clientID)"
         guard ownerAddress == caller.address || caller.user.permission(in: reference.workspace) == .admin else {
-            throw ManagerError("Permission denied: \(caller.address) may only unregister its own services, not \(id)")
+            throw ManagerError(
+                "Permission denied: \(caller.address) may only unregister its own services, not \(id) (that needs "
+                    + "admin permission in \(reference.workspace))")
         }
         guard let removed = await engine.workspaces.unregister(id: id) else {
             throw ManagerError("Service not found: \(id)")
@@ -138,7 +150,10 @@ struct ManagerService: Sendable {
             $0.isVisible(toWorkspace: caller.workspace, userPermission: caller.user.permission(in: $0.workspace))
         }
         guard !visible.isEmpty else {
-            throw ManagerError("Permission denied for non-public service in workspace \(reference.workspace)")
+            throw ManagerError(
+                "Permission denied for non-public service in workspace \(reference.workspace): only its own clients "
+                    + "may use it (you are in \(caller.workspace)); connect with a token for \(reference.workspace) "
+                    + "from its owner, or have the service registered with visibility public")
         }
         if visible.count == 1 { return visible[0] }
         switch mode {
@@ -235,7 +250,9 @@ struct ManagerService: Sendable {
     func listClients(_ call: RPCCall, _ caller: ClientConnection) async throws -> RPCValue {
         let workspace = call.argument(0, "workspace")?.stringValue ?? caller.workspace
         guard caller.user.permission(in: workspace) != nil else {
-            throw ManagerError("Permission denied: \(caller.address) cannot list the clients of \(workspace)")
+            throw ManagerError(
+                "Permission denied: listing the clients of \(workspace) needs read permission in it (you are in "
+                    + "\(caller.workspace)); connect with a token for \(workspace) from its owner")
         }
         let clients = engine.table.connections(in: workspace).sorted { $0.address < $1.address }.map {
             MessagePackValue.map(["id": .string($0.address), "user": ["id": .string($0.user.id)]])
@@ -257,7 +274,9 @@ struct ManagerService: Sendable {
         let config = call.argument(0, "config")?.objectValue ?? RPCObject()
         let workspace = config["workspace"]?.stringValue ?? caller.workspace
         guard caller.user.permission(in: workspace) == .admin else {
-            throw ManagerError("Permission denied: generating tokens for \(workspace) needs admin access to it")
+            throw ManagerError(
+                "Permission denied: generating tokens for \(workspace) needs admin permission in it (you have "
+                    + "\(caller.user.permission(in: workspace)?.name ?? "none")); ask its owner for an admin token")
         }
         let permissionName = config["permission"]?.stringValue ?? "read_write"
         guard let permission = Permission(name: permissionName) else {
@@ -267,14 +286,10 @@ struct ManagerService: Sendable {
         guard seconds >= 1, seconds <= 366 * 24 * 3600, let lifetime = Duration.seconds(clamping: seconds) else {
             throw ManagerError("Invalid expires_in \(seconds): give a number of seconds between 1 and one year")
         }
-        let childID = ReadableName.make()
-        let child = UserInfo(
-            id: childID, roles: caller.user.roles.filter { $0 != "admin" }, isAnonymous: caller.user.isAnonymous,
-            workspaces: [workspace: permission, "ws-user-\(childID)": .admin], email: config["email"]?.stringValue,
-            parent: caller.user.parent ?? caller.user.id)
-        let token = try await engine.tokens.issue(
-            for: child, kind: .access, workspace: workspace, clientID: config["client_id"]?.stringValue,
-            lifetime: lifetime)
+        let (token, _) = try await engine.tokens.issueWorkspaceToken(
+            workspace: workspace, permission: permission, lifetime: lifetime,
+            label: config["label"]?.stringValue ?? config["description"]?.stringValue ?? "", issuer: caller.user,
+            clientID: config["client_id"]?.stringValue, email: config["email"]?.stringValue, store: engine.store)
         return .string(token)
     }
 }

@@ -8,12 +8,14 @@ import ImJoyRPC
 import MessagePack
 
 /// The `plugin-engine` service (registered public in workspace `public`): install, start, stop and inspect
-/// native-python plugins. Every method acts on the caller's own workspace.
+/// plugins, and keep a workspace's settings, workflows and layout. Every method acts on the caller's own workspace.
 struct PluginEngineService: Sendable {
     let engine: Engine
-    let supervisor: PluginSupervisor
-    let installed: InstalledPlugins
+    /// Runs native-python plugins; `nil` when the engine was started without them.
+    let supervisor: PluginSupervisor?
     let fetcher = PluginFetcher()
+
+    var store: EngineStore { engine.store }
 
     static let serviceID = "plugin-engine"
 
@@ -28,42 +30,57 @@ struct PluginEngineService: Sendable {
                     return try await body(call, PluginOwner(address: caller.address, user: caller.user))
                 })
         }
-        add("install", "Install a plugin from its source text or a URL / plugin URI; returns its summary.", install)
+        add(
+            "install",
+            "Install a plugin (source text, URL, plugin URI, or a name with repository=<manifest URL>) and its "
+                + "dependencies; returns its summary.", install)
+        add("uninstall", "Remove an installed plugin and its settings.", uninstall)
+        add("update", "Re-fetch a plugin from where it came from; install it if the version is newer.", update)
+        add("reinstall", "Re-fetch a plugin from where it came from and install it whatever its version.", reinstall)
+        add("enable", "Allow an installed plugin to start again.", enable)
+        add("disable", "Keep an installed plugin from starting (it stays installed).", disable)
+        add("get_source", "The source text of an installed plugin.", getSource)
         add("start", "Start an installed plugin (by name) or a plugin source; returns its API.", start)
         add("stop", "Stop a running plugin.", stop)
         add("list", "List installed and running plugins of your workspace.", list)
         add("logs", "Recent output of a plugin: [{index, time, source, text}].", logs)
         add("status", "State of a plugin: phase, process id, environment, last exit.", status)
+        addWorkspaceMembers(add)
         return RPCService(
             id: Self.serviceID, name: "ImJoy plugin engine", type: "plugin-engine",
-            description: "Runs native-python plugins in isolated environments, in the caller's workspace.",
+            description: "Installs plugins and runs native-python ones in isolated environments, in the caller's workspace.",
             visibility: .public, members: members)
     }
 
     // MARK: - Methods
 
-    func install(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
-        let plugin = try await installSource(call.argument(0, "source"), caller: caller)
-        return summary(plugin)
-    }
 
     func start(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
         guard let argument = call.argument(0, "name")?.stringValue ?? call.argument(0, "source")?.stringValue else {
             throw PluginEngineError("start needs a plugin name (installed in your workspace) or a plugin source")
         }
         try requireWrite(caller)
+        guard let supervisor else {
+            throw PluginEngineError(
+                "This engine runs no native-python plugins (it was started with --no-plugins, or without the Python "
+                    + "runtime); restart it without --no-plugins")
+        }
         let tag = call.argument(1, "tag")?.stringValue
         var plugin: Plugin
         if Self.looksLikeSource(argument) {
-            plugin = try await installSource(.string(argument), caller: caller)
-            if tag != nil { plugin = try load(plugin.code, tag: tag) }
+            plugin = try await installResolved(
+                try await installer(for: caller).resolve(argument, tag: tag, repository: nil), caller: caller,
+                reinstall: true)
         } else {
-            guard let found = try await installed.plugin(named: argument, workspace: caller.workspace, tag: tag) else {
+            guard let record = try await store.plugin(argument, in: caller.workspace) else {
                 throw PluginEngineError(
                     "No plugin named '\(argument)' is installed in workspace \(caller.workspace); install it first "
                         + "(install(source)) or pass the plugin source to start")
             }
-            plugin = found
+            guard record.enabled else {
+                throw PluginEngineError("'\(record.name)' is disabled in workspace \(caller.workspace); enable it first")
+            }
+            plugin = try load(record.source, tag: tag ?? record.tag)
         }
         var options = StartOptions()
         if let seconds = call.argument(2, "timeout")?.doubleValue {
@@ -79,18 +96,26 @@ struct PluginEngineService: Sendable {
     func stop(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
         guard let name = call.argument(0, "name")?.stringValue else { throw PluginEngineError("stop needs a plugin name") }
         try requireWrite(caller)
+        guard let supervisor else { throw PluginEngineError("No plugin named '\(name)' is running (this engine runs none)") }
         try await supervisor.stop(name: name, caller: caller)
         return .null
     }
 
     func list(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
-        let running = await supervisor.instances(in: caller.workspace)
+        let running = await supervisor?.instances(in: caller.workspace) ?? []
         var seen = Set<String>()
         var rows: [RPCValue] = []
-        for plugin in await installed.all(in: caller.workspace) {
+        for record in try await store.plugins(in: caller.workspace) {
+            guard let plugin = try? PluginLoader.load(record.source, tag: record.tag) else { continue }
             seen.insert(plugin.config.id)
             let mine = running.filter { $0.current.plugin.config.id == plugin.config.id }
-            rows.append(row(plugin, instances: mine, installed: true))
+            guard case .object(var object) = row(plugin, instances: mine, installed: true) else { continue }
+            object["enabled"] = .bool(record.enabled)
+            object["origin"] = record.origin.map { .string($0) } ?? .null
+            object["tag"] = record.tag.map { .string($0) } ?? .null
+            object["installed_at"] = .double(record.installedAt.timeIntervalSince1970)
+            object["updated_at"] = .double(record.updatedAt.timeIntervalSince1970)
+            rows.append(.object(object))
         }
         for instance in running where !seen.contains(instance.current.plugin.config.id) {
             seen.insert(instance.current.plugin.config.id)
@@ -104,6 +129,7 @@ struct PluginEngineService: Sendable {
         guard let name = call.argument(0, "name")?.stringValue else { throw PluginEngineError("logs needs a plugin name") }
         let since = call.argument(1, "since")?.intValue ?? 0
         let limit = max(1, min(call.argument(2, "limit")?.intValue ?? 500, 5000))
+        guard let supervisor else { throw PluginEngineError("No plugin named '\(name)' has run (this engine runs none)") }
         let instance = try await supervisor.find(name, caller: caller)
         return .array(
             instance.log.entries(since: since, limit: limit).map { entry in
@@ -116,37 +142,13 @@ struct PluginEngineService: Sendable {
 
     func status(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
         guard let name = call.argument(0, "name")?.stringValue else { throw PluginEngineError("status needs a plugin name") }
+        guard let supervisor else { throw PluginEngineError("No plugin named '\(name)' has run (this engine runs none)") }
         return status(of: try await supervisor.find(name, caller: caller))
     }
 
     // MARK: - Helpers
 
-    private func installSource(_ value: RPCValue?, caller: PluginOwner) async throws -> Plugin {
-        guard let source = value?.stringValue, !source.isEmpty else {
-            throw PluginEngineError("install needs the plugin source text, or a URL / plugin URI to download it from")
-        }
-        try requireWrite(caller)
-        var text = source
-        var file: String?
-        if !Self.looksLikeSource(source) {
-            let uri: PluginURI
-            do {
-                uri = try PluginURI.parse(source)
-            } catch {
-                throw PluginEngineError("'\(source.prefix(200))' is neither plugin source (no <config>) nor a plugin URI: \(error)")
-            }
-            let fetched = try await fetcher.plugin(uri)
-            text = fetched.text
-            file = fetched.url
-        }
-        do {
-            return try await installed.install(text, file: file, workspace: caller.workspace)
-        } catch let error as PluginParseError {
-            throw PluginEngineError("The plugin could not be installed: \(error.description)")
-        }
-    }
-
-    private func load(_ text: String, tag: String?) throws -> Plugin {
+    func load(_ text: String, tag: String?) throws -> Plugin {
         do {
             return try PluginLoader.load(text, tag: tag)
         } catch {
@@ -154,9 +156,12 @@ struct PluginEngineService: Sendable {
         }
     }
 
-    private func requireWrite(_ caller: PluginOwner) throws {
+    func requireWrite(_ caller: PluginOwner) throws {
         guard let permission = caller.user.permission(in: caller.workspace), permission >= .readWrite else {
-            throw PluginEngineError("Permission denied: installing and running plugins in \(caller.workspace) needs read_write access")
+            throw PluginEngineError(
+                "Permission denied: changing workspace \(caller.workspace) (installing, starting, saving) needs "
+                    + "read_write permission, and this connection has \(caller.user.permission(in: caller.workspace)?.name ?? "none"); "
+                    + "ask the workspace's owner for a read_write token (generate_token)")
         }
     }
 
@@ -164,7 +169,7 @@ struct PluginEngineService: Sendable {
         text.contains("<config") || text.contains("<script")
     }
 
-    private func summary(_ plugin: Plugin) -> RPCValue {
+    func summary(_ plugin: Plugin) -> RPCValue {
         .object([
             "name": .string(plugin.config.name), "id": .string(plugin.config.id), "type": .string(plugin.config.type.rawValue),
             "version": .string(plugin.config.version), "tags": .array(plugin.config.tags.map { .string($0) }),

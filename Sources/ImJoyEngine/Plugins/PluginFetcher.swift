@@ -30,18 +30,35 @@ public struct PluginFetcher: Sendable {
 
     /// The text of the plugin a URI names. `scope` is the repository bare names are looked up in.
     public func plugin(_ uri: PluginURI, scope: RepositoryManifest? = nil) async throws -> (url: String, text: String) {
+        let found = try await resolve(uri, scope: scope)
+        return (found.url, found.text)
+    }
+
+    /// The repository manifest at `url`.
+    public func manifest(at url: String) async throws -> RepositoryManifest {
+        do {
+            return try RepositoryManifest.parse(try await text(at: url), url: url)
+        } catch let error as PluginParseError {
+            throw FetchError(message: "\(url) is not a valid repository manifest: \(error.description)")
+        }
+    }
+
+    /// The text of the plugin a URI names, and the manifest it came from (the scope of its dependencies).
+    public func resolve(_ uri: PluginURI, scope: RepositoryManifest? = nil) async throws -> (
+        url: String, text: String, manifest: RepositoryManifest?
+    ) {
         switch uri {
         case .file(let url, _):
-            return (url, try await text(at: url))
+            return (url, try await text(at: url), nil)
         case .repository(_, _, _, let name, _):
             let manifestURL = uri.manifestURL ?? ""
-            let manifest = try RepositoryManifest.parse(try await text(at: manifestURL), url: manifestURL)
+            let manifest = try await manifest(at: manifestURL)
             guard let entry = manifest.entry(named: name) else {
                 throw FetchError(
                     message: "the repository manifest \(manifestURL) has no plugin named '\(name)' "
                         + "(it has: \(manifest.plugins.map(\.name).joined(separator: ", ")))")
             }
-            return (entry.uri, try await text(at: entry.uri))
+            return (entry.uri, try await text(at: entry.uri), manifest)
         case .gist(let id, _):
             let api = "https://api.github.com/gists/\(id)"
             let listing = try ConfigNode.parseJSON(try await text(at: api), file: api)
@@ -50,13 +67,19 @@ public struct PluginFetcher: Sendable {
             else {
                 throw FetchError(message: "gist \(id) has no .imjoy.html file")
             }
-            return (raw, try await text(at: raw))
+            return (raw, try await text(at: raw), nil)
         case .name(let name, _):
-            guard let scope, let entry = scope.entry(named: name) else {
+            guard let scope else {
                 throw FetchError(
-                    message: "'\(name)' is a bare plugin name: give the repository too ('owner/repo:\(name)')")
+                    message: "'\(name)' is a bare plugin name: give the repository too ('owner/repo:\(name)', or "
+                        + "install it with repository=<manifest URL>)")
             }
-            return (entry.uri, try await text(at: entry.uri))
+            guard let entry = scope.entry(named: name) else {
+                throw FetchError(
+                    message: "the repository \(scope.name ?? "manifest") has no plugin named '\(name)' "
+                        + "(it has: \(scope.plugins.map(\.name).joined(separator: ", ")))")
+            }
+            return (entry.uri, try await text(at: entry.uri), scope)
         case .webApp(let url):
             throw FetchError(message: "\(url) is a web page, not a plugin file (.imjoy.html)")
         }

@@ -43,6 +43,20 @@ actor WorkspaceManager {
 
     var workspaceNames: [String] { workspaces.keys.sorted() }
 
+    /// Renames an (empty) workspace.
+    func rename(_ name: String, to newName: String) {
+        guard var workspace = workspaces.removeValue(forKey: name) else { return }
+        workspace.name = newName
+        workspaces[newName] = workspace
+        services.removeValue(forKey: name)
+    }
+
+    /// Forgets a workspace and its services.
+    func remove(_ name: String) {
+        workspaces.removeValue(forKey: name)
+        services.removeValue(forKey: name)
+    }
+
     // MARK: - Services
 
     /// Stores `entry`, replacing a registration with the same id (re-registration after a reconnect).

@@ -29,3 +29,10 @@ extension Engine {
         router.broadcast(MessageRouter.event("plugin_log", data: data), type: "plugin_log", in: workspace)
     }
 }
+
+extension Engine {
+    /// Tells a workspace's subscribers about an installed-plugin change (`plugin_installed`, `plugin_uninstalled`).
+    func broadcastPluginEvent(_ type: String, _ data: MessagePackMap, in workspace: String) {
+        router.broadcast(MessageRouter.event(type, data: .map(data)), type: type, in: workspace)
+    }
+}

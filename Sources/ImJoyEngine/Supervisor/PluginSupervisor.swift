@@ -429,8 +429,13 @@ public actor PluginSupervisor {
     // MARK: - Stop
 
     /// Stops the caller's instance of the plugin named `name`.
-    public func stop(name: String, caller: PluginOwner) async throws {
-        let instance = try find(name, caller: caller)
+    public func stop(name: String, caller: PluginOwner, ifRunning: Bool = false) async throws {
+        let instance: PluginInstance
+        do {
+            instance = try find(name, caller: caller)
+        } catch where ifRunning {
+            return
+        }
         guard instance.state.isActive else { return }
         if let starting = starts[instance.signature] {
             starting.cancel()
@@ -510,6 +515,16 @@ public actor PluginSupervisor {
     }
 
     /// Instances of a workspace.
+    /// Stops every plugin of `workspace` (it is being deleted).
+    func stopAll(in workspace: String, reason: String) async {
+        let active = instances.values.filter { $0.workspace == workspace && $0.state.isActive }
+        await withTaskGroup(of: Void.self) { group in
+            for instance in active {
+                group.addTask { await self.stop(instance, reason: reason) }
+            }
+        }
+    }
+
     func instances(in workspace: String) -> [PluginInstance] {
         instances.values.filter { $0.workspace == workspace }.sorted { $0.signature < $1.signature }
     }
