@@ -108,6 +108,9 @@ let package = Package(
             name: "imjoy",
             dependencies: [
                 "ImJoyCore",
+                "ImJoyClient",
+                "ImJoyRPC",
+                "MessagePack",
                 "ImJoyServer",
                 "ImJoyEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -36,6 +36,8 @@ public struct EngineConfiguration: Sendable {
     public var maxFailedAuthenticationsPerMinute: Int
     /// Where the plugin repository served at `/plugins/` lives (this repository's `plugins/`), if found.
     public var pluginRepositoryDirectory: URL?
+    /// The web app served at `/` (this repository's `web/`), if found.
+    public var webAppDirectory: URL?
 
     public init(
         publicBaseURL: String, dataDirectory: URL, managerID: String = "manager-\(UUID().uuidString.prefix(8).lowercased())",
@@ -43,8 +45,9 @@ public struct EngineConfiguration: Sendable {
         maxForwardedFrameSize: Int = 512_000, serviceFetchTimeout: Duration = .seconds(15),
         livenessProbeTimeout: Duration = .seconds(2), maxServicesPerClient: Int = 500,
         maxServiceInfoSize: Int = 128 << 10, plugins: PluginEngineSettings? = nil, allowsAnonymous: Bool = true,
-        maxFailedAuthenticationsPerMinute: Int = 20, pluginRepositoryDirectory: URL? = nil
+        maxFailedAuthenticationsPerMinute: Int = 20, pluginRepositoryDirectory: URL? = nil, webAppDirectory: URL? = nil
     ) {
+        self.webAppDirectory = webAppDirectory
         self.plugins = plugins
         self.allowsAnonymous = allowsAnonymous
         self.maxFailedAuthenticationsPerMinute = maxFailedAuthenticationsPerMinute

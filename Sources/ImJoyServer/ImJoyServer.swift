@@ -26,8 +26,14 @@ public enum ImJoyServer {
             let plugins = StaticFolder(root: folder)
             router.get("/plugins/**") { _, context in plugins.response(for: context.parameters.getCatchAll()) }
         }
-        router.get("/") { _, _ in
-            "ImJoy engine is running. Connect RPC clients (hypha-rpc) to \(engine.publicBaseURL).\n"
+        if let folder = engine.configuration.webAppDirectory {
+            let app = StaticFolder(root: folder)
+            router.get("/") { _, _ in app.response(for: ["index.html"]) }
+            router.get("/**") { _, context in app.response(for: context.parameters.getCatchAll()) }
+        } else {
+            router.get("/") { _, _ in
+                "ImJoy engine is running. Connect RPC clients (hypha-rpc) to \(engine.publicBaseURL).\n"
+            }
         }
         return Application(
             router: router,

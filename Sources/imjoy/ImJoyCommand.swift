@@ -10,5 +10,8 @@ struct ImJoyCommand: AsyncParsableCommand {
             Exit codes: 0 success, 1 runtime failure, 64 invalid usage.
             """,
         version: "0.1.0",
-        subcommands: [ServeCommand.self, TokenCommand.self, ValidateCommand.self])
+        subcommands: [
+            ServeCommand.self, InstallCommand.self, ListCommand.self, RemoveCommand.self, UpdateCommand.self,
+            WorkspaceCommand.self, TokenCommand.self, ValidateCommand.self,
+        ])
 }

@@ -41,6 +41,11 @@ struct ServeCommand: AsyncParsableCommand {
         help: "The plugin repository served at /plugins/ (this repository's plugins/, found next to the binary by default).")
     var pluginsDirectory: String?
 
+    @Option(
+        name: .customLong("web-dir"),
+        help: "The web app served at / (this repository's web/, found next to the binary by default).")
+    var webDirectory: String?
+
     @Option(help: "Port to listen on; 0 picks a free one.")
     var port = 9527
 
@@ -125,7 +130,9 @@ struct ServeCommand: AsyncParsableCommand {
                 plugins: pluginSettings(dataURL: dataURL, environment: environment, logger: logger),
                 allowsAnonymous: (anonymous ?? (Self.isLoopback(host) ? "allow" : "refuse")) == "allow",
                 pluginRepositoryDirectory: pluginsDirectory.map { URL(fileURLWithPath: Self.expandingHome($0, environment)) }
-                    ?? PythonRuntimeLocator.locateFolder("plugins", containing: "manifest.imjoy.json")),
+                    ?? PythonRuntimeLocator.locateFolder("plugins", containing: "manifest.imjoy.json"),
+                webAppDirectory: webDirectory.map { URL(fileURLWithPath: Self.expandingHome($0, environment)) }
+                    ?? PythonRuntimeLocator.locateFolder("web", containing: "index.html")),
             logger: logger)
         let fixedURL = publicBaseURL
         let host = host
@@ -137,6 +144,7 @@ struct ServeCommand: AsyncParsableCommand {
             let url = fixedURL ?? "http://\(host):\(boundPort)"
             await engine.serverStarted(publicBaseURL: url)
             // Written straight to the file descriptor: a redirected stdout is block-buffered, and tools wait for this line.
+            RunningEngineFile(url: url, pid: getpid()).write(in: engine.configuration.dataDirectory)
             let line = "imjoy engine listening on \(url)\n"
                 + "open \(url)/?token=\(engine.admin.value) to use it as its owner (the token is kept in "
                 + "\(AdminToken.file(in: engine.configuration.dataDirectory).path))\n"
@@ -147,6 +155,7 @@ struct ServeCommand: AsyncParsableCommand {
                 services: [.init(service: EngineService(engine: engine)), .init(service: app)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        RunningEngineFile.remove(in: dataURL)
         await engine.shutdown()
         try await eventLoopGroup.shutdownGracefully()
         logger.info("Engine stopped")

@@ -36,8 +36,8 @@ struct RPCPeerLifecycleTests {
     func heartbeats() async throws {
         let harness = PeerHarness()
         let provider = harness.makePeer("ws-a/provider")
-        let caller = harness.makePeer("ws-a/caller", timeout: .seconds(2))
-        await provider.peer.addService(Self.sleeper(.seconds(5)))
+        let caller = harness.makePeer("ws-a/caller", timeout: .seconds(3))
+        await provider.peer.addService(Self.sleeper(.seconds(7)))
         try await harness.with([provider, caller]) { () async throws in
             let result = try await caller.peer.call(target: "ws-a/provider", method: "services.slow.sleep")
             #expect(result.stringValue == "done")

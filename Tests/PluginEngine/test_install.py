@@ -31,7 +31,7 @@ def test_a_manifest_plugin_brings_its_dependency_chain(fresh_engine, repository)
         listing = await plugins.list()
         assert names(listing) == ["Chain A", "Chain B", "Chain C"]
         origins = {plugin["name"]: plugin["origin"] for plugin in listing}
-        assert origins["Chain C"] == f"{repository.url}/Chain_C.imjoy.html"
+        assert origins["Chain C"] == f"{repository.manifest_url}#Chain C"
         await client.disconnect()
 
     run(body())

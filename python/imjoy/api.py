@@ -2,6 +2,7 @@
 import asyncio
 import inspect
 import json
+import time
 import os
 import sys
 import traceback
@@ -47,7 +48,7 @@ class ImJoyAPI:
         self._plugin = plugin
         self._exported = None
         self._ui = None
-        self._ui_checked = False
+        self._ui_checked = -1e9  # when we last looked for the web app (monotonic seconds)
         self._ops = {}
         self.TAG = plugin.get("tag")
         self.WORK_DIR = plugin.get("work_dir") or os.getcwd()
@@ -187,7 +188,12 @@ class ImJoyAPI:
     async def _call_ui(self, method, args):
         ui = await self._find_ui()
         if ui is not None and method in ui:
-            return await ui[method](*args)
+            try:
+                return await ui[method](*args)
+            except Exception as error:
+                if "not connected" not in str(error) and "not found" not in str(error).lower():
+                    raise
+                self._ui = None  # the web app went away (a reload): look for it again next time
         text = args[0] if args else ""
         if isinstance(text, dict):
             text = text.get("content") or text.get("name") or json.dumps(text, default=str)
@@ -200,8 +206,9 @@ class ImJoyAPI:
 
     async def _find_ui(self):
         """The web app's UI service in this workspace, if one is connected (else UI calls become log lines)."""
-        if self._ui is None and not self._ui_checked:
-            self._ui_checked = True
+        now = time.monotonic()
+        if self._ui is None and now - self._ui_checked > 2:
+            self._ui_checked = now
             try:
                 self._ui = await self._server.get_service("imjoy-ui")
             except Exception:

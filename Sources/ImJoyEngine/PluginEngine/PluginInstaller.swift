@@ -19,11 +19,33 @@ struct PluginInstaller: Sendable {
     /// Most plugins one install may bring in (a guard against runaway dependency trees).
     var maxPlugins = 64
 
+    /// The repository bare plugin names are looked up in.
+    struct Scope: Sendable {
+        var manifest: RepositoryManifest
+        /// The manifest's URL.
+        var url: String
+        /// `owner/repo[@ref]` when the repository is on GitHub.
+        var repository: String?
+
+        /// Where a plugin of this repository came from, as `update` can find it again.
+        func origin(of name: String) -> String {
+            repository.map { "\($0):\(name)" } ?? "\(url)#\(name)"
+        }
+    }
+
+    /// Loads the repository a user names (`owner/repo[@ref]`, a GitHub URL or a manifest URL).
+    func scope(_ repository: String) async throws -> Scope {
+        let url = RepositoryManifest.manifestURL(for: repository)
+        let spec = repository.lowercased().hasPrefix("http") ? nil : repository
+        return Scope(manifest: try await fetcher.manifest(at: url), url: url, repository: spec)
+    }
+
     /// Resolves `source` and its dependencies; dependencies come first in the result.
     /// - Parameter repository: the manifest URL bare names (and the dependencies of its plugins) are looked up in.
+    ///   `MANIFEST_URL#Name` in `source` names one too.
     func resolve(_ source: String, tag: String?, repository: String?) async throws -> [Resolved] {
-        var scope: RepositoryManifest?
-        if let repository { scope = try await fetcher.manifest(at: RepositoryManifest.manifestURL(for: repository)) }
+        var scope: Scope?
+        if let repository { scope = try await self.scope(repository) }
         var state = State()
         try await resolve(source, tag: tag, scope: scope, chain: [], state: &state)
         return state.resolved
@@ -35,7 +57,7 @@ struct PluginInstaller: Sendable {
     }
 
     private func resolve(
-        _ source: String, tag explicitTag: String?, scope: RepositoryManifest?, chain: [String], state: inout State
+        _ source: String, tag explicitTag: String?, scope: Scope?, chain: [String], state: inout State
     ) async throws {
         guard state.resolved.count < maxPlugins else {
             throw PluginEngineError("The install brings in more than \(maxPlugins) plugins; check the dependencies")
@@ -73,9 +95,7 @@ struct PluginInstaller: Sendable {
     }
 
     /// The text of `source`, where it came from, the tag its URI names and the manifest in scope for its dependencies.
-    private func fetch(_ source: String, scope: RepositoryManifest?) async throws -> (
-        String, String?, String?, RepositoryManifest?
-    ) {
+    private func fetch(_ source: String, scope: Scope?) async throws -> (String, String?, String?, Scope?) {
         if PluginEngineService.looksLikeSource(source) { return (source, nil, nil, nil) }
         if source.hasPrefix("/") || source.hasPrefix("./") || source.hasPrefix("~/") || source.hasPrefix("file://") {
             let path = source.hasPrefix("file://") ? String(source.dropFirst(7)) : source
@@ -89,6 +109,10 @@ struct PluginInstaller: Sendable {
             }
             return (String(decoding: data, as: UTF8.self), URL(fileURLWithPath: path).absoluteString, nil, nil)
         }
+        if let hash = source.range(of: "manifest.imjoy.json#") {
+            let repository = String(source[..<hash.upperBound].dropLast())
+            return try await fetch(String(source[hash.upperBound...]), scope: try await self.scope(repository))
+        }
         let uri: PluginURI
         do {
             uri = try PluginURI.parse(source)
@@ -96,14 +120,19 @@ struct PluginInstaller: Sendable {
             throw PluginEngineError(
                 "'\(source.prefix(200))' is neither plugin source (no <config>) nor a plugin URI: \(error.description)")
         }
-        let found = try await fetcher.resolve(uri, scope: scope)
-        return (found.text, Self.origin(of: source, uri: uri, resolvedURL: found.url), uri.tag, found.manifest ?? scope)
-    }
-
-    /// `origin` as ImJoy keeps it (the URI without `@TAG`); a bare name becomes the file URL it resolved to.
-    static func origin(of source: String, uri: PluginURI, resolvedURL: String) -> String {
-        if case .name = uri { return resolvedURL }
-        return uri.origin
+        let found = try await fetcher.resolve(uri, scope: scope?.manifest)
+        switch uri {
+        case .name(let name, let tag):
+            return (found.text, scope?.origin(of: name) ?? found.url, tag, scope)
+        case .repository(let owner, let repo, let ref, _, let tag):
+            var inScope = scope
+            if let manifest = found.manifest, let url = uri.manifestURL {
+                inScope = Scope(manifest: manifest, url: url, repository: "\(owner)/\(repo)" + (ref.map { "@\($0)" } ?? ""))
+            }
+            return (found.text, uri.origin, tag, inScope)
+        default:
+            return (found.text, uri.origin, uri.tag, scope)
+        }
     }
 
     /// Whether `folder` is a directory; if so, the plugin files in it (its manifest's entries when it has one).

@@ -99,7 +99,8 @@ extension RPCPeer {
             main["session"] = .string(sessionID)
             let seconds = Double(effective.components.seconds) + Double(effective.components.attoseconds) / 1e18
             if remote.promise == .explicit {
-                extra["promise"] = explicitPromise(sessionID: sessionID, interval: seconds / 2)
+                // A third of the timeout (hypha-rpc asks for half): two heartbeats may be late before the call fails.
+                extra["promise"] = explicitPromise(sessionID: sessionID, interval: seconds / 3)
             } else {
                 extra["promise"] = "*"
                 extra["t"] = .double(seconds / 2)

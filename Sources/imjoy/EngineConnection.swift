@@ -1,0 +1,163 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import ImJoyClient
+import ImJoyEngine
+import ImJoyRPC
+import ImJoyServer
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Where a command finds its engine: `--server URL`, else the `imjoy serve` running on the data directory, else an
+/// engine embedded in the command for its duration (on 127.0.0.1, admitting only the owner).
+struct EngineOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "The engine's data directory.")
+    var dataDirectory = "~/.imjoy"
+
+    @Option(help: "An engine's URL (default: the one `imjoy serve` runs on --data-dir, else one started for this command).")
+    var server: String?
+
+    @Option(help: "Token for --server (default: the admin token of --data-dir).")
+    var token: String?
+
+    @Flag(help: "Log what the engine does (to standard error).")
+    var verbose = false
+
+    var dataURL: URL {
+        URL(fileURLWithPath: ServeCommand.expandingHome(dataDirectory, ProcessInfo.processInfo.environment))
+    }
+}
+
+/// The record `imjoy serve` keeps in its data directory while it runs, so other commands use it.
+struct RunningEngineFile: Codable {
+    var url: String
+    var pid: Int32
+
+    static func url(in dataDirectory: URL) -> URL { dataDirectory.appendingPathComponent("engine.json") }
+
+    /// The engine serving `dataDirectory`, if its process is alive.
+    static func running(in dataDirectory: URL) -> RunningEngineFile? {
+        guard let data = FileManager.default.contents(atPath: url(in: dataDirectory).path),
+            let record = try? JSONDecoder().decode(RunningEngineFile.self, from: data), kill(record.pid, 0) == 0
+        else { return nil }
+        return record
+    }
+
+    func write(in dataDirectory: URL) {
+        if let data = try? JSONEncoder().encode(self) {
+            try? data.write(to: Self.url(in: dataDirectory), options: .atomic)
+        }
+    }
+
+    static func remove(in dataDirectory: URL) {
+        try? FileManager.default.removeItem(at: url(in: dataDirectory))
+    }
+}
+
+enum EngineConnection {
+    /// Connects as the engine's owner (or with `--token`) to `workspace`, runs `body` with the client and the
+    /// `public/plugin-engine` service, and disconnects (stopping an embedded engine).
+    static func run<T: Sendable>(
+        _ options: EngineOptions, workspace: String? = nil,
+        _ body: @escaping @Sendable (ImJoyClient, RemoteService) async throws -> T
+    ) async throws -> T {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = options.verbose ? .info : .error
+            return handler
+        }
+        let data = options.dataURL
+        if let server = options.server ?? RunningEngineFile.running(in: data)?.url {
+            let token = try options.token ?? adminToken(data, server: server)
+            return try await connect(server, token: token, workspace: workspace, body)
+        }
+        return try await withEmbeddedEngine(data) { url, token in
+            try await connect(url, token: token, workspace: workspace, body)
+        }
+    }
+
+    private static func adminToken(_ data: URL, server: String) throws -> String {
+        guard FileManager.default.fileExists(atPath: AdminToken.file(in: data).path) else {
+            throw ValidationError(
+                "No admin token in \(data.path) for \(server): pass --token, or --data-dir of the engine you mean")
+        }
+        return try AdminToken.load(dataDirectory: data).value
+    }
+
+    private static func connect<T: Sendable>(
+        _ url: String, token: String, workspace: String?,
+        _ body: @escaping @Sendable (ImJoyClient, RemoteService) async throws -> T
+    ) async throws -> T {
+        do {
+            return try await ImJoyClient.withConnection(
+                to: url, options: ConnectionOptions(workspace: workspace, token: token, methodTimeout: .seconds(300)),
+                logger: Logger(label: "imjoy.cli")
+            ) { client in
+                let engine = try await client.getService("public/plugin-engine")
+                return try await body(client, engine)
+            }
+        } catch let error as ClientError {
+            throw CommandFailure("cannot use the engine at \(url): \(error.message)")
+        }
+    }
+
+    /// Runs an engine with no plugin processes on 127.0.0.1 (free port) for the duration of `body`.
+    private static func withEmbeddedEngine<T: Sendable>(
+        _ data: URL, _ body: @escaping @Sendable (_ url: String, _ token: String) async throws -> T
+    ) async throws -> T {
+        let logger = Logger(label: "imjoy.embedded")
+        let engine = try await Engine.make(
+            configuration: EngineConfiguration(
+                publicBaseURL: "http://127.0.0.1:0", dataDirectory: data, allowsAnonymous: false,
+                pluginRepositoryDirectory: PythonRuntimeLocator.locateFolder("plugins", containing: "manifest.imjoy.json")),
+            logger: logger)
+        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        let app = ImJoyServer.makeApplication(
+            engine: engine, configuration: ServerConfiguration(host: "127.0.0.1", port: 0), logger: logger
+        ) { port in
+            await engine.serverStarted(publicBaseURL: "http://127.0.0.1:\(port)")
+            portContinuation.yield(port)
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: EngineService(engine: engine)), .init(service: app)],
+                gracefulShutdownSignals: [.sigint, .sigterm], logger: logger))
+        return try await withThrowingTaskGroup(of: T?.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw CancellationError() }
+            let result: Result<T, any Error>
+            do {
+                result = .success(try await body("http://127.0.0.1:\(port)", engine.admin.value))
+            } catch {
+                result = .failure(error)
+            }
+            await group.triggerGracefulShutdown()
+            for try await _ in tasks {}
+            return try result.get()
+        }
+    }
+}
+
+/// A command that ran but failed: printed as one line, exit code 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ message: String) { description = message }
+}
+
+extension RPCValue {
+    /// A remote error's message without the `RemoteError:` prefix hypha-style peers add.
+    static func message(of error: any Error) -> String {
+        var text = (error as? RemoteError)?.message ?? "\(error)"
+        if text.hasPrefix("RemoteError:") { text = String(text.dropFirst("RemoteError:".count)) }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
