@@ -184,7 +184,9 @@ def test_path_traversal_in_the_file_route_is_refused(fresh_engine):
     assert status == 200 and "Python Hello" in body
     for path in ["/plugins/../Package.swift", "/plugins/..%2fPackage.swift", "/plugins/%2e%2e/Package.swift",
                  "/plugins/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd", "/plugins/..%5cPackage.swift", "/plugins/.hidden",
-                 "/plugins/%00manifest.imjoy.json", "/plugins//etc/passwd", "/plugins/../../../../etc/passwd"]:
+                 "/plugins/%00manifest.imjoy.json", "/plugins//etc/passwd", "/plugins/../../../../etc/passwd",
+                 "/..%2fPackage.swift", "/%2e%2e/Package.swift", "/app/..%2f..%2fPackage.swift", "/.git/config",
+                 "/lib/%2e%2e/%2e%2e/Package.swift"]:
         status, body = raw_get(engine.url, path)
         assert status in (400, 403, 404), (path, status)
         assert "swift-tools-version" not in body and "root:" not in body, path

@@ -183,7 +183,25 @@ struct PluginEngineService: Sendable {
         object["installed"] = .bool(installed)
         object["instances"] = .array(instances.map { status(of: $0) })
         object["state"] = .string(instances.first(where: { $0.state.isActive })?.state.name ?? instances.first?.state.name ?? "stopped")
+        object["form"] = Self.form(plugin.config.ui)
         return .object(object)
+    }
+
+    /// The plugin's `ui` string as form segments for the web app: `{text}` or `{id, type, options, default}`.
+    static func form(_ ui: String) -> RPCValue {
+        guard !ui.isEmpty, let form = try? UIForm.parse(ui) else { return .null }
+        func json(_ node: ConfigNode) -> RPCValue { .encoded(JSONText.value(from: node.json) ?? .nil) }
+        return .array(
+            form.segments.map { segment in
+                switch segment {
+                case .text(let text): return .object(["text": .string(text)])
+                case .widget(let widget):
+                    return .object([
+                        "id": widget.id.map { .string($0) } ?? .null, "type": .string(widget.kind.rawValue),
+                        "options": json(widget.options), "default": widget.defaultValue.map(json) ?? .null,
+                    ])
+                }
+            })
     }
 
     private func status(of instance: PluginInstance) -> RPCValue {

@@ -1,0 +1,194 @@
+"""The web app in a real headless Chromium against a real `imjoy serve` (native-python plugins on): open it with the
+token, install and run a plugin from the project's repository, see its window and message, see a failing plugin's
+traceback, use the engine panel and the workspace menu, by mouse and by keyboard, at desktop and phone sizes.
+Screenshots of each step go to test-artifacts/."""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+
+FAILING = '''<config lang="json">{"name": "Faulty", "type": "native-python", "version": "0.1.0"}</config>
+<script lang="python">
+from imjoy import api
+
+class ImJoyPlugin:
+    def run(self, ctx):
+        raise ValueError("the threshold must be positive")
+
+api.export(ImJoyPlugin())
+</script>'''
+
+
+@pytest.fixture(scope="module")
+def app_engine(tmp_path_factory):
+    """`imjoy serve` with plugins, serving web/ and plugins/ from this checkout."""
+    binary = os.environ.get("IMJOY_BIN") or str(REPO / ".build" / "debug" / "imjoy")
+    data = tmp_path_factory.mktemp("app-data")
+    cache = os.environ.get("IMJOY_TEST_CACHE_DIR") or str(tmp_path_factory.mktemp("app-cache"))
+    process = subprocess.Popen([binary, "serve", "--port", "0", "--data-dir", str(data), "--cache-dir", cache],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines, ready = [], threading.Event()
+    engine = {"lines": lines, "url": None, "token": None}
+
+    def read():
+        for line in process.stdout:
+            lines.append(line.rstrip())
+            match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+            if match:
+                engine["url"] = match.group(1)
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert ready.wait(30) and engine["url"], "imjoy serve did not start:\n" + "\n".join(lines[-20:])
+    engine["token"] = (data / "admin-token").read_text().strip()
+    yield engine
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def make_browser(width, height):
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}"]:
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver")), options=options)
+    # Headless windows have a minimum width; emulate the exact viewport instead.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+    return driver
+
+
+@pytest.fixture
+def browser():
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver = make_browser(1280, 800)
+    yield driver
+    driver.quit()
+
+
+def wait(driver, seconds=60):
+    return WebDriverWait(driver, seconds, poll_frequency=0.1)
+
+
+def open_app(driver, engine, query=""):
+    driver.get(f"{engine['url']}/?token={engine['token']}{query}")
+    wait(driver).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+
+
+def snackbar_text(driver, pattern, seconds=120):
+    element = driver.find_element(By.ID, "snackbar")
+    wait(driver, seconds).until(lambda d: re.search(pattern, element.text or ""))
+    return element.text
+
+
+def console_errors(driver):
+    return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def shot(driver, name):
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+
+def test_install_and_run_a_python_plugin_from_the_projects_repository(app_engine, browser):
+    open_app(browser, app_engine)
+    connection = browser.find_element(By.ID, "connection")
+    assert connection.text == "connected: default"
+    assert "token=" not in browser.current_url, "the token must not stay in the address bar"
+    shot(browser, "01-connected")
+
+    browser.find_element(By.ID, "open-install").click()
+    card = wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, 'article.card[data-name="Python Hello"] button')))
+    shot(browser, "02-install-dialog")
+    card.click()
+    snackbar_text(browser, r"Installed Python Hello")
+    browser.find_element(By.CSS_SELECTOR, "#dialog menu button").click()
+    run = wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, 'li.plugin[data-name="Python Hello"] button.run')))
+    run.click()
+    # Its `ui` string becomes a form: "Say hello to {id: 'name', type: 'string', placeholder: 'world'}".
+    field = wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#dialog .op-form input")))
+    assert field.get_attribute("value") == "world"
+    assert "Say hello to" in browser.find_element(By.CSS_SELECTOR, "#dialog .op-form").text
+    shot(browser, "03-op-form")
+    field.clear()
+    field.send_keys("Ada", Keys.ENTER)
+    assert "Hello, Ada! (run 1)" in snackbar_text(browser, r"Hello, Ada!", seconds=180)
+    result = wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, 'section.window[aria-label="Python Hello: result"] pre')))
+    assert '"greeting": "Hello, Ada!"' in result.text and '"runs": 1' in result.text
+    shot(browser, "03b-plugin-ran")
+
+    browser.find_element(By.ID, "open-engine").click()
+    state = wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, '#engine-panel tr[data-name="Python Hello"] .state')))
+    wait(browser).until(lambda d: state.text.startswith("running"))
+    shot(browser, "04-engine-panel")
+    assert console_errors(browser) == []
+
+
+def test_a_plugin_that_throws_shows_its_error_and_traceback(app_engine, browser):
+    open_app(browser, app_engine)
+    browser.find_element(By.ID, "open-install").click()
+    source = wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, 'textarea[aria-label="Plugin source"]')))
+    browser.execute_script("arguments[0].value = arguments[1]", source, FAILING)
+    browser.find_element(By.XPATH, '//button[text()="Install source"]').click()
+    snackbar_text(browser, r"Installed Faulty")
+    browser.find_element(By.CSS_SELECTOR, "#dialog menu button").click()
+    wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, 'li.plugin[data-name="Faulty"] button.run'))).click()
+    message = wait(browser, 180).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#dialog .error-message")))
+    assert "the threshold must be positive" in message.text
+    traceback = browser.find_element(By.CSS_SELECTOR, "#dialog pre.traceback").text
+    assert "ValueError" in traceback and "line 7" in traceback, traceback
+    shot(browser, "05-plugin-error")
+    browser.find_element(By.CSS_SELECTOR, "#dialog menu button").click()
+    assert console_errors(browser) == []
+
+
+def test_workspaces_are_created_and_switched_from_the_menu_by_keyboard(app_engine, browser):
+    open_app(browser, app_engine)
+    browser.find_element(By.ID, "workspace-menu").send_keys(Keys.ENTER)
+    wait(browser).until(EC.visibility_of_element_located((By.XPATH, '//dialog//button[text()="New workspace"]'))).send_keys(Keys.ENTER)
+    field = wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#dialog input[type=text]")))
+    field.send_keys("lab", Keys.ENTER)
+    wait(browser).until(lambda d: d.find_element(By.ID, "connection").text == "connected: lab")
+    wait(browser).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+    options = [o.text for o in browser.find_elements(By.CSS_SELECTOR, "#workspace-select option")]
+    assert "default" in options and "lab" in options
+    # Escape closes a dialog; focus is usable throughout.
+    browser.find_element(By.ID, "open-install").send_keys(Keys.ENTER)
+    wait(browser).until(lambda d: d.find_element(By.ID, "dialog").get_attribute("open") is not None)
+    browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait(browser).until(lambda d: d.find_element(By.ID, "dialog").get_attribute("open") is None)
+    shot(browser, "06-workspace-lab")
+    assert console_errors(browser) == []
+
+
+def test_the_app_fits_a_phone_screen(app_engine):
+    driver = make_browser(390, 844)
+    try:
+        open_app(driver, app_engine)
+        width = driver.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390, f"the page is {width}px wide on a 390px screen"
+        assert driver.find_element(By.ID, "open-install").is_displayed()
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot(driver, "07-phone")
+        assert console_errors(driver) == []
+    finally:
+        driver.quit()

@@ -1,0 +1,120 @@
+import { h, replaceChildren, errorText } from "./dom.js";
+import { renderForm } from "./op-form.js";
+
+/**
+ * The plugin menu: the workspace's installed plugins with a run button and a per-plugin menu
+ * (docs, logs, stop, remove, share).
+ */
+export class PluginPanel {
+  constructor(list, { engine, feedback, windows }) {
+    this.list = list;
+    this.engine = engine;
+    this.feedback = feedback;
+    this.windows = windows;
+    this.plugins = [];
+  }
+
+  /** Reloads the list from the engine. */
+  async refresh() {
+    this.plugins = await this.engine.list();
+    replaceChildren(this.list, this.plugins.length
+      ? this.plugins.map((plugin) => this.item(plugin))
+      : h("li", { class: "empty" }, "No plugins yet: install some with + Plugins."));
+  }
+
+  item(plugin) {
+    const name = plugin.name;
+    const state = plugin.enabled === false ? "disabled" : plugin.state ?? "stopped";
+    return h("li", { class: "plugin", dataset: { name, state } },
+      h("button", { class: "run", title: plugin.description ?? "", onclick: () => this.runWithForm(plugin) },
+        h("span", { class: "plugin-name" }, name),
+        h("span", { class: "badge", "aria-label": `state ${state}` }, state === "stopped" ? "" : state)),
+      h("details", { class: "plugin-menu" },
+        h("summary", { "aria-label": `Menu of ${name}` }, "⋯"),
+        h("div", { class: "menu" },
+          h("button", { onclick: () => this.showDocs(plugin) }, "Docs"),
+          h("button", { onclick: () => this.showLogs(name) }, "Log"),
+          h("button", { onclick: () => this.stop(name) }, "Stop"),
+          h("button", { onclick: () => this.share(plugin) }, "Share"),
+          h("button", { onclick: () => this.remove(name) }, "Remove"))));
+  }
+
+  /** Asks for the op's `ui` form values (when it has fields), then runs it. */
+  async runWithForm(plugin) {
+    const form = renderForm(plugin.form);
+    if (!form.hasFields) return this.run(plugin.name);
+    const go = await this.feedback.ask(plugin.name, form.elements, [["Cancel", false], ["Run", true, true]], false);
+    if (go) return this.run(plugin.name, {}, form.values());
+  }
+
+  /** Starts a plugin (if needed) and calls its `run`, showing what it returns in a window. */
+  async run(name, data = {}, config = {}) {
+    this.feedback.showStatus(`Starting ${name}…`);
+    try {
+      const api = await this.engine.start(name);
+      this.feedback.showStatus(`Running ${name}…`);
+      const result = typeof api?.run === "function" ? await api.run({ config, data }) : undefined;
+      if (result !== undefined && result !== null) {
+        this.windows.create({ type: "imjoy/generic", name: `${name}: result`, data: result });
+      }
+      this.feedback.showStatus(`${name}: done`);
+      return result;
+    } catch (error) {
+      this.feedback.showStatus(`${name} failed`);
+      await this.showError(`${name} failed`, error);
+    } finally {
+      this.refresh().catch(() => {});
+    }
+  }
+
+  /** An error with its traceback, in a dialog. */
+  async showError(title, error) {
+    const text = errorText(error);
+    const [message, ...rest] = text.split("\n");
+    const traceback = error?.traceback || rest.join("\n");
+    await this.feedback.ask(title, [h("p", { class: "error-message" }, message),
+      traceback ? h("pre", { class: "traceback" }, traceback) : null], [["Close", true, true]], true);
+  }
+
+  async showDocs(plugin) {
+    const source = await this.engine.get_source(plugin.name);
+    const docs = /<docs[^>]*>([\s\S]*?)<\/docs>/.exec(source)?.[1]?.trim();
+    this.windows.create({ type: "imjoy/markdown", name: `${plugin.name}: docs`,
+      data: docs || `# ${plugin.name}\n${plugin.description ?? "No documentation."}` });
+  }
+
+  async showLogs(name) {
+    try {
+      const entries = await this.engine.logs(name);
+      this.windows.create({ type: "imjoy/log", id: `log-${name}`, name: `${name}: log`,
+        data: entries.map((entry) => `[${entry.source}] ${entry.text}`) });
+    } catch (error) {
+      this.feedback.showMessage(errorText(error));
+    }
+  }
+
+  async stop(name) {
+    try {
+      await this.engine.stop(name);
+      this.feedback.showMessage(`Stopped ${name}`);
+    } catch (error) {
+      this.feedback.showMessage(errorText(error));
+    }
+    await this.refresh();
+  }
+
+  share(plugin) {
+    const url = new URL(location.href);
+    url.search = "";
+    url.searchParams.set("plugin", plugin.origin ?? plugin.name);
+    this.feedback.ask(`Share ${plugin.name}`, [h("p", {}, "Anyone with this engine can install the plugin from:"),
+      h("input", { type: "text", readonly: true, value: url.toString(), "aria-label": "Share URL" })], [["Close", true, true]]);
+  }
+
+  async remove(name) {
+    if (!(await this.feedback.confirm(`Remove ${name} and its settings from this workspace?`))) return;
+    await this.engine.uninstall(name);
+    this.feedback.showMessage(`Removed ${name}`);
+    await this.refresh();
+  }
+}
