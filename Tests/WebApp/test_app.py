@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -87,7 +88,8 @@ def browser():
 
 
 def wait(driver, seconds=60):
-    return WebDriverWait(driver, seconds, poll_frequency=0.1)
+    # Elements go stale when the app reloads (switching workspaces): look them up again.
+    return WebDriverWait(driver, seconds, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def open_app(driver, engine, query=""):

@@ -15,6 +15,10 @@
 //   (async) generator / iterator        {_rtype: "generator", …}; decoded as an async generator
 //   {_rintf: true, f() {…}}             a temporary local service only the receiving peer may call
 // Keyword arguments: a last argument `{…, _rkwargs: true}` travels as kwargs (`with_kwargs: true`).
+// Received kwargs (Python `f(1, b=2)`) are placed by parameter name; when the names cannot be
+// matched (rest/destructured parameters, unknown names) the function gets them as a last argument
+// `{…, _rkwargs: true}`. Functions of a service with `config.require_context` get the caller's
+// context (`from`, `ws`, `user`, …) as their last argument.
 
 import { Decoder, Ext, encode } from "./msgpack.js";
 import { NDArray, decodeNDArray, decodeTypedArray, encodeNDArray } from "./ndarray.js";
