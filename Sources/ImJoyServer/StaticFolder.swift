@@ -27,6 +27,8 @@ struct StaticFolder: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = Self.contentType(of: file.pathExtension)
         headers[.cacheControl] = "no-cache"
+        // Sandboxed plugin frames have an opaque origin; they import the protocol client from here.
+        headers[.accessControlAllowOrigin] = "*"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 

@@ -194,3 +194,98 @@ def test_the_app_fits_a_phone_screen(app_engine):
         assert console_errors(driver) == []
     finally:
         driver.quit()
+
+
+IMAGE_MAKER = '''<config lang="json">{"name": "Image Maker", "type": "native-python", "version": "0.1.0",
+ "requirements": ["numpy"]}</config>
+<script lang="python">
+import numpy as np
+from imjoy import api
+
+class ImJoyPlugin:
+    def make(self, size=32):
+        y, x = np.mgrid[0:size, 0:size]
+        return ((x + y) * 4).astype("uint8")
+
+api.export(ImJoyPlugin())
+</script>'''
+
+VIEWER = '''<config lang="json">{"name": "Viewer", "type": "window", "version": "0.1.0"}</config>
+<window><p id="status">waiting</p><canvas id="view" width="32" height="32"></canvas></window>
+<style>#view { width: 128px; image-rendering: pixelated; }</style>
+<script lang="javascript">
+class ImJoyPlugin {
+  async setup() { document.getElementById("status").textContent = "ready"; }
+  async run(ctx) {
+    const maker = await api.getPlugin("Image Maker");
+    const image = await maker.make(32);
+    const context = document.getElementById("view").getContext("2d");
+    const pixels = context.createImageData(32, 32);
+    image.data.forEach((v, i) => pixels.data.set([v, v, v, 255], i * 4));
+    context.putImageData(pixels, 0, 0);
+    document.getElementById("status").textContent = `image ${image.shape.join("x")} ${image.dtype}`;
+    return {shape: image.shape, dtype: image.dtype, corner: image.data[image.data.length - 1]};
+  }
+}
+api.export(new ImJoyPlugin());
+</script>'''
+
+ESCAPER = '''<config lang="json">{"name": "Escaper", "type": "window", "version": "0.1.0"}</config>
+<window><p>trying to get out</p></window>
+<script lang="javascript">
+class ImJoyPlugin {
+  run() {
+    const attempts = {};
+    const attempt = (key, body) => { try { attempts[key] = "read: " + String(body()); } catch (e) { attempts[key] = "blocked: " + e.name; } };
+    attempt("document", () => parent.document.title);
+    attempt("storage", () => localStorage.getItem("imjoy-token"));
+    attempt("session", () => sessionStorage.getItem("imjoy-token"));
+    attempt("app", () => parent.imjoyApp.server.config.workspace);
+    return attempts;
+  }
+}
+api.export(new ImJoyPlugin());
+</script>'''
+
+
+def install_from_page(driver, source):
+    driver.set_script_timeout(120)
+    error = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "imjoyApp.engine.install(arguments[0]).then(() => imjoyApp.plugins.refresh()).then(() => done(null), e => done(String(e)));",
+        source)
+    assert error is None, error
+
+
+def run_from_menu(driver, name):
+    wait(driver).until(EC.element_to_be_clickable((By.CSS_SELECTOR, f'li.plugin[data-name="{name}"] button.run'))).click()
+
+
+def test_a_window_plugin_calls_a_python_plugin_and_shows_the_image_it_returned(app_engine, browser):
+    open_app(browser, app_engine)
+    install_from_page(browser, IMAGE_MAKER)
+    install_from_page(browser, VIEWER)
+    run_from_menu(browser, "Viewer")
+    result = wait(browser, 180).until(EC.presence_of_element_located((By.CSS_SELECTOR, 'section.window[aria-label="Viewer: result"] pre')))
+    assert '"shape": [\n    32,\n    32\n  ]' in result.text and '"dtype": "uint8"' in result.text and '"corner": 248' in result.text
+    frame = browser.find_element(By.CSS_SELECTOR, "#plugin-Viewer iframe")
+    assert frame.get_attribute("sandbox") == "allow-scripts"
+    browser.switch_to.frame(frame)
+    assert browser.find_element(By.ID, "status").text == "image 32x32 uint8"
+    corner = browser.execute_script(
+        "return Array.from(document.getElementById('view').getContext('2d').getImageData(31, 31, 1, 1).data)")
+    assert corner == [248, 248, 248, 255]
+    browser.switch_to.default_content()
+    shot(browser, "08-window-plugin-image")
+    assert console_errors(browser) == []
+
+
+def test_a_sandboxed_plugin_cannot_reach_the_app_or_its_storage(app_engine, browser):
+    open_app(browser, app_engine)
+    install_from_page(browser, ESCAPER)
+    run_from_menu(browser, "Escaper")
+    result = wait(browser, 120).until(EC.presence_of_element_located((By.CSS_SELECTOR, 'section.window[aria-label="Escaper: result"] pre')))
+    for key in ["document", "storage", "session", "app"]:
+        assert f'"{key}": "blocked: SecurityError"' in result.text, result.text
+    shot(browser, "09-sandbox")
+    assert console_errors(browser) == []

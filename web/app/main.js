@@ -1,4 +1,5 @@
 import { connectToServer } from "../lib/hypha.js";
+import { BrowserPlugins } from "./browser-plugins.js";
 import { errorText } from "./dom.js";
 import { EnginePanel } from "./engine-panel.js";
 import { Feedback } from "./feedback.js";
@@ -49,7 +50,8 @@ async function start() {
       saveTimer = setTimeout(() => engine.set_layout(windows.layout()).catch(() => {}), 500);
     },
   });
-  const plugins = new PluginPanel(document.getElementById("plugin-list"), { engine, feedback, windows });
+  const browserPlugins = new BrowserPlugins({ server, engine, windows });
+  const plugins = new PluginPanel(document.getElementById("plugin-list"), { engine, feedback, windows, browserPlugins });
   const panel = new EnginePanel({ engine, feedback, windows, plugins });
   const installer = new InstallDialog({ engine, feedback, onInstalled: () => plugins.refresh() });
   const workspaces = new WorkspaceMenu({

@@ -1,4 +1,5 @@
 import { h, replaceChildren, errorText } from "./dom.js";
+import { BrowserPlugins } from "./browser-plugins.js";
 import { renderForm } from "./op-form.js";
 
 /**
@@ -6,8 +7,9 @@ import { renderForm } from "./op-form.js";
  * (docs, logs, stop, remove, share).
  */
 export class PluginPanel {
-  constructor(list, { engine, feedback, windows }) {
+  constructor(list, { engine, feedback, windows, browserPlugins }) {
     this.list = list;
+    this.browserPlugins = browserPlugins;
     this.engine = engine;
     this.feedback = feedback;
     this.windows = windows;
@@ -51,7 +53,8 @@ export class PluginPanel {
   async run(name, data = {}, config = {}) {
     this.feedback.showStatus(`Starting ${name}…`);
     try {
-      const api = await this.engine.start(name);
+      const type = this.plugins.find((plugin) => plugin.name === name)?.type;
+      const api = BrowserPlugins.handles(type) ? await this.browserPlugins.start(name) : await this.engine.start(name);
       this.feedback.showStatus(`Running ${name}…`);
       const result = typeof api?.run === "function" ? await api.run({ config, data }) : undefined;
       if (result !== undefined && result !== null) {

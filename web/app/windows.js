@@ -66,6 +66,8 @@ function render(type, body, data) {
     case "imjoy/markdown":
       body.append(markdown(String(data?.content ?? data ?? "")));
       break;
+    case "imjoy/plugin":
+      break;
     case "imjoy/log":
       body.append(h("pre", { class: "log" }, Array.isArray(data) ? data.join("\n") : String(data ?? "")));
       break;

@@ -133,6 +133,36 @@ extension PluginEngineService {
         return .null
     }
 
+    /// The parts a browser plugin is built from: config summary, script, `<window>`, styles, JS/CSS requirements.
+    func loadPlugin(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
+        guard let name = call.argument(0, "name")?.stringValue else { throw PluginEngineError("load_plugin needs a plugin name") }
+        guard let record = try await store.plugin(name, in: caller.workspace) else {
+            throw PluginEngineError("No plugin named '\(name)' is installed in workspace \(caller.workspace)")
+        }
+        guard record.enabled else {
+            throw PluginEngineError("'\(record.name)' is disabled in workspace \(caller.workspace); enable it first")
+        }
+        let plugin = try load(record.source, tag: call.argument(1, "tag")?.stringValue ?? record.tag)
+        guard case .object(var object) = summary(plugin) else { return .null }
+        object["script"] = .string(plugin.scripts.map(\.content).joined(separator: "\n"))
+        object["lang"] = .string(plugin.language)
+        object["window"] = plugin.window.map { .string($0.content) } ?? .null
+        object["styles"] = .array(plugin.styles.map { .string($0.content) })
+        var scripts: [RPCValue] = []
+        var stylesheets: [RPCValue] = []
+        for requirement in plugin.config.requirements {
+            switch requirement {
+            case .script(let url), .module(let url): scripts.append(.string(url))
+            case .stylesheet(let url): stylesheets.append(.string(url))
+            default: break
+            }
+        }
+        object["scripts"] = .array(scripts)
+        object["stylesheets"] = .array(stylesheets)
+        object["form"] = Self.form(plugin.config.ui)
+        return .object(object)
+    }
+
     func getSource(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
         guard let name = call.argument(0, "name")?.stringValue else { throw PluginEngineError("get_source needs a plugin name") }
         guard let record = try await store.plugin(name, in: caller.workspace) else {

@@ -40,6 +40,7 @@ struct PluginEngineService: Sendable {
         add("enable", "Allow an installed plugin to start again.", enable)
         add("disable", "Keep an installed plugin from starting (it stays installed).", disable)
         add("get_source", "The source text of an installed plugin.", getSource)
+        add("load_plugin", "The parts of an installed browser plugin (script, window, styles, requirements).", loadPlugin)
         add("start", "Start an installed plugin (by name) or a plugin source; returns its API.", start)
         add("stop", "Stop a running plugin.", stop)
         add("list", "List installed and running plugins of your workspace.", list)

@@ -1,0 +1,94 @@
+import { h } from "./dom.js";
+
+/** JSON that is safe inside an inline `<script>` (no `</script>`, no `<!--`). */
+const scriptJSON = (value) => JSON.stringify(value).replace(/</g, "\\u003c");
+
+/**
+ * Runs browser plugins (`window`, `iframe`, `web-worker`) in iframes with `sandbox="allow-scripts"`: an opaque
+ * origin, so they cannot reach the app's DOM, storage or token. Each connects to the engine as its own client with
+ * a token limited to the workspace, and gets `api` from /lib/plugin-api.js.
+ */
+export class BrowserPlugins {
+  constructor({ server, engine, windows }) {
+    Object.assign(this, { server, engine, windows });
+    this.running = new Map();
+    this.hidden = document.body.appendChild(h("div", { class: "hidden-plugins", hidden: true }));
+  }
+
+  static handles(type) {
+    return ["window", "iframe", "web-worker"].includes(type);
+  }
+
+  /** Starts `name` (once per page) and returns its API after `setup()` ran. */
+  async start(name) {
+    if (this.running.has(name)) return this.running.get(name);
+    const starting = this.launch(name);
+    this.running.set(name, starting);
+    starting.catch(() => this.running.delete(name));
+    return starting;
+  }
+
+  async launch(name) {
+    const parts = await this.engine.load_plugin(name);
+    const token = await this.server.generateToken({ permission: "read_write", expires_in: 86400, label: `plugin ${name}` });
+    const clientId = `plugin-${parts.id}-${Math.random().toString(36).slice(2, 8)}`;
+    const frame = h("iframe", {
+      sandbox: "allow-scripts", title: name, class: "plugin-frame",
+      srcdoc: this.document(parts, { token, clientId, workspace: this.server.config.workspace }),
+    });
+    if (parts.type === "window") {
+      const handle = this.windows.create({ type: "imjoy/plugin", id: `plugin-${parts.id}`, name, w: 6 });
+      handle.element.querySelector(".window-body").append(frame);
+    } else {
+      this.hidden.append(frame);
+    }
+    const api = await this.waitForService(`${clientId}:default`, 30_000);
+    if (typeof api.setup === "function") await api.setup();
+    return api;
+  }
+
+  async waitForService(id, timeout) {
+    const deadline = Date.now() + timeout;
+    let lastError = null;
+    while (Date.now() < deadline) {
+      try {
+        return await this.server.getService(id);
+      } catch (error) {
+        lastError = error;
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+    }
+    throw new Error(`The plugin did not export its API within ${timeout / 1000} s (${lastError?.message ?? "no answer"})`);
+  }
+
+  /** The frame's HTML: styles, the `<window>` markup, then the plugin script once `api` exists. */
+  document(parts, { token, clientId, workspace }) {
+    const origin = location.origin;
+    const styles = (parts.styles ?? []).map((css) => `<style>${css.replace(/<\/style/gi, "<\\/style")}</style>`).join("\n");
+    const links = (parts.stylesheets ?? []).map((url) => `<link rel="stylesheet" href="${encodeURI(url)}">`).join("\n");
+    const settings = { origin, token, clientId, workspace, name: parts.name, tag: parts.tag ?? null,
+      scripts: parts.scripts ?? [], script: parts.script ?? "" };
+    return `<!doctype html>
+<html><head><meta charset="utf-8">${links}${styles}</head>
+<body>${parts.window ?? ""}
+<script type="module">
+const settings = ${scriptJSON(settings)};
+const { connectToServer } = await import(settings.origin + "/lib/hypha.js");
+const { makePluginApi } = await import(settings.origin + "/lib/plugin-api.js");
+for (const url of settings.scripts) {
+  await new Promise((resolve, reject) => {
+    const tag = document.createElement("script");
+    tag.src = url; tag.onload = resolve; tag.onerror = () => reject(new Error("cannot load " + url));
+    document.head.append(tag);
+  });
+}
+const server = await connectToServer({ server_url: settings.origin, token: settings.token,
+  workspace: settings.workspace, client_id: settings.clientId });
+globalThis.api = makePluginApi(server, { name: settings.name, tag: settings.tag });
+globalThis.imjoy = { api: globalThis.api };
+const tag = document.createElement("script");
+tag.textContent = settings.script;
+document.body.append(tag);
+</script></body></html>`;
+  }
+}
