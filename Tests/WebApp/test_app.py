@@ -289,3 +289,50 @@ def test_a_sandboxed_plugin_cannot_reach_the_app_or_its_storage(app_engine, brow
         assert f'"{key}": "blocked: SecurityError"' in result.text, result.text
     shot(browser, "09-sandbox")
     assert console_errors(browser) == []
+
+
+def step_plugin(name, expression):
+    return f'''<config lang="json">{{"name": "{name}", "type": "native-python", "version": "0.1.0"}}</config>
+<script lang="python">
+from imjoy import api
+
+class ImJoyPlugin:
+    def run(self, ctx):
+        value = (ctx.data or {{}}).get("value", 0)
+        return {{"value": {expression}}}
+
+api.export(ImJoyPlugin())
+</script>'''
+
+
+def test_a_workflow_of_two_ops_runs_is_saved_and_reloaded(app_engine, browser):
+    open_app(browser, app_engine, "&workspace=default")
+    install_from_page(browser, step_plugin("Add Three", "value + 3"))
+    install_from_page(browser, step_plugin("Double", "value * 2"))
+    browser.find_element(By.ID, "open-workflow").click()
+    panel = wait(browser).until(EC.presence_of_element_located((By.ID, "workflow-panel")))
+    name = panel.find_element(By.CSS_SELECTOR, 'input[aria-label="Workflow name"]')
+    name.clear()
+    name.send_keys("add then double")
+    for plugin in ["Add Three", "Double"]:
+        picker = browser.find_element(By.CSS_SELECTOR, '#workflow-panel select[aria-label="Plugin to add"]')
+        browser.execute_script("arguments[0].value = arguments[1]", picker, plugin)
+        browser.find_element(By.XPATH, '//section[@id="workflow-panel"]//button[text()="Add step"]').click()
+    steps = [li.get_attribute("data-plugin") for li in browser.find_elements(By.CSS_SELECTOR, "#workflow-panel ol.steps li")]
+    assert steps == ["Add Three", "Double"]
+    browser.find_element(By.XPATH, '//section[@id="workflow-panel"]//button[text()="Run workflow"]').click()
+    result = wait(browser, 180).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#workflow-result pre")))
+    assert '"value": 6' in result.text
+    browser.find_element(By.XPATH, '//section[@id="workflow-panel"]//button[text()="Save"]').click()
+    snackbar_text(browser, "Saved workflow add then double")
+    shot(browser, "10-workflow")
+
+    open_app(browser, app_engine)  # a fresh page: nothing in memory
+    browser.find_element(By.ID, "open-workflow").click()
+    loader = wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, '#workflow-panel select[aria-label="Saved workflows"]')))
+    wait(browser).until(lambda d: "add then double" in loader.text)
+    browser.execute_script("arguments[0].value = 'add then double'; arguments[0].dispatchEvent(new Event('change'))", loader)
+    wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#workflow-panel ol.steps li")) == 2)
+    browser.find_element(By.XPATH, '//section[@id="workflow-panel"]//button[text()="Run workflow"]').click()
+    wait(browser, 120).until(lambda d: '"value": 6' in d.find_element(By.CSS_SELECTOR, "#workflow-result pre").text)
+    assert console_errors(browser) == []

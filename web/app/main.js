@@ -6,6 +6,7 @@ import { Feedback } from "./feedback.js";
 import { InstallDialog } from "./install.js";
 import { PluginPanel } from "./plugins.js";
 import { WindowManager } from "./windows.js";
+import { WorkflowPanel } from "./workflows.js";
 import { WorkspaceMenu } from "./workspaces.js";
 
 /**
@@ -53,6 +54,7 @@ async function start() {
   const browserPlugins = new BrowserPlugins({ server, engine, windows });
   const plugins = new PluginPanel(document.getElementById("plugin-list"), { engine, feedback, windows, browserPlugins });
   const panel = new EnginePanel({ engine, feedback, windows, plugins });
+  const workflows = new WorkflowPanel({ engine, feedback, windows, plugins });
   const installer = new InstallDialog({ engine, feedback, onInstalled: () => plugins.refresh() });
   const workspaces = new WorkspaceMenu({
     server, engine, feedback, current: server.config.workspace,
@@ -69,6 +71,7 @@ async function start() {
 
   document.getElementById("open-install").addEventListener("click", () => installer.open());
   document.getElementById("open-engine").addEventListener("click", () => panel.open());
+  document.getElementById("open-workflow").addEventListener("click", () => workflows.open());
   const toggle = document.getElementById("menu-toggle");
   toggle.addEventListener("click", () => {
     const hidden = document.getElementById("sidebar").classList.toggle("collapsed");
@@ -82,7 +85,7 @@ async function start() {
   const startName = params.get("start") ?? params.get("s");
   if (startName) await plugins.run(startName, Object.fromEntries(params));
 
-  globalThis.imjoyApp = { server, engine, windows, plugins, feedback, ready: true };
+  globalThis.imjoyApp = { server, engine, windows, plugins, workflows, feedback, ready: true };
   document.body.dataset.ready = "true";
 }
 

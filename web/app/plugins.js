@@ -49,14 +49,18 @@ export class PluginPanel {
     if (go) return this.run(plugin.name, {}, form.values());
   }
 
+  /** Starts a plugin (if needed) and returns what its `run({config, data})` returns (errors are thrown). */
+  async execute(name, data = {}, config = {}) {
+    const type = this.plugins.find((plugin) => plugin.name === name)?.type;
+    const api = BrowserPlugins.handles(type) ? await this.browserPlugins.start(name) : await this.engine.start(name);
+    return typeof api?.run === "function" ? await api.run({ config, data }) : undefined;
+  }
+
   /** Starts a plugin (if needed) and calls its `run`, showing what it returns in a window. */
   async run(name, data = {}, config = {}) {
-    this.feedback.showStatus(`Starting ${name}…`);
+    this.feedback.showStatus(`Running ${name}…`);
     try {
-      const type = this.plugins.find((plugin) => plugin.name === name)?.type;
-      const api = BrowserPlugins.handles(type) ? await this.browserPlugins.start(name) : await this.engine.start(name);
-      this.feedback.showStatus(`Running ${name}…`);
-      const result = typeof api?.run === "function" ? await api.run({ config, data }) : undefined;
+      const result = await this.execute(name, data, config);
       if (result !== undefined && result !== null) {
         this.windows.create({ type: "imjoy/generic", name: `${name}: result`, data: result });
       }
