@@ -123,6 +123,8 @@ def test_install_and_run_a_python_plugin_from_the_projects_repository(app_engine
     shot(browser, "02-install-dialog")
     card.click()
     snackbar_text(browser, r"Installed Python Hello")
+    browser.find_element(By.CSS_SELECTOR, 'article.card[data-name="Image Window"] button').click()
+    snackbar_text(browser, r"Installed Image Window")
     browser.find_element(By.CSS_SELECTOR, "#dialog menu button").click()
     run = wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, 'li.plugin[data-name="Python Hello"] button.run')))
     run.click()
@@ -137,6 +139,14 @@ def test_install_and_run_a_python_plugin_from_the_projects_repository(app_engine
     result = wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, 'section.window[aria-label="Python Hello: result"] pre')))
     assert '"greeting": "Hello, Ada!"' in result.text and '"runs": 1' in result.text
     shot(browser, "03b-plugin-ran")
+
+    # The window plugin from the same repository: a sandboxed frame drawing its test pattern.
+    wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, 'li.plugin[data-name="Image Window"] button.run'))).click()
+    result = wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, 'section.window[aria-label="Image Window: result"] pre')))
+    assert '"width": 64' in result.text and '"height": 64' in result.text
+    browser.switch_to.frame(browser.find_element(By.CSS_SELECTOR, "#plugin-Image_Window iframe"))
+    assert browser.find_element(By.ID, "caption").text == "64×64"
+    browser.switch_to.default_content()
 
     browser.find_element(By.ID, "open-engine").click()
     state = wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, '#engine-panel tr[data-name="Python Hello"] .state')))
