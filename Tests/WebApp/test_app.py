@@ -339,10 +339,35 @@ def test_a_workflow_of_two_ops_runs_is_saved_and_reloaded(app_engine, browser):
 
     open_app(browser, app_engine)  # a fresh page: nothing in memory
     browser.find_element(By.ID, "open-workflow").click()
-    loader = wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, '#workflow-panel select[aria-label="Saved workflows"]')))
-    wait(browser).until(lambda d: "add then double" in loader.text)
-    browser.execute_script("arguments[0].value = 'add then double'; arguments[0].dispatchEvent(new Event('change'))", loader)
+    saved = '#workflow-panel select[aria-label="Saved workflows"]'
+    wait(browser).until(lambda d: "add then double" in d.find_element(By.CSS_SELECTOR, saved).text)
+    browser.execute_script("arguments[0].value = 'add then double'; arguments[0].dispatchEvent(new Event('change'))",
+                           browser.find_element(By.CSS_SELECTOR, saved))
     wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#workflow-panel ol.steps li")) == 2)
     browser.find_element(By.XPATH, '//section[@id="workflow-panel"]//button[text()="Run workflow"]').click()
     wait(browser, 120).until(lambda d: '"value": 6' in d.find_element(By.CSS_SELECTOR, "#workflow-result pre").text)
+    assert console_errors(browser) == []
+
+
+WORKER_PROBE = '''<config lang="json">{"name": "Worker Probe", "type": "web-worker", "version": "0.1.0"}</config>
+<script lang="javascript">
+class ImJoyPlugin {
+  run(ctx) {
+    return {
+      hasDocument: typeof document !== "undefined",
+      inWorker: typeof WorkerGlobalScope !== "undefined" && self instanceof WorkerGlobalScope,
+      sum: [1, 2, 3].reduce((a, b) => a + b),
+    };
+  }
+}
+api.export(new ImJoyPlugin());
+</script>'''
+
+
+def test_a_web_worker_plugin_runs_in_a_real_worker(app_engine, browser):
+    open_app(browser, app_engine)
+    install_from_page(browser, WORKER_PROBE)
+    run_from_menu(browser, "Worker Probe")
+    result = wait(browser, 120).until(EC.presence_of_element_located((By.CSS_SELECTOR, 'section.window[aria-label="Worker Probe: result"] pre')))
+    assert '"hasDocument": false' in result.text and '"inWorker": true' in result.text and '"sum": 6' in result.text
     assert console_errors(browser) == []

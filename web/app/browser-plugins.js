@@ -67,28 +67,24 @@ export class BrowserPlugins {
     const styles = (parts.styles ?? []).map((css) => `<style>${css.replace(/<\/style/gi, "<\\/style")}</style>`).join("\n");
     const links = (parts.stylesheets ?? []).map((url) => `<link rel="stylesheet" href="${encodeURI(url)}">`).join("\n");
     const settings = { origin, token, clientId, workspace, name: parts.name, tag: parts.tag ?? null,
-      scripts: parts.scripts ?? [], script: parts.script ?? "" };
+      type: parts.type, scripts: parts.scripts ?? [], script: parts.script ?? "" };
     return `<!doctype html>
 <html><head><meta charset="utf-8">${links}${styles}</head>
 <body>${parts.window ?? ""}
 <script type="module">
 const settings = ${scriptJSON(settings)};
-const { connectToServer } = await import(settings.origin + "/lib/hypha.js");
-const { makePluginApi } = await import(settings.origin + "/lib/plugin-api.js");
-for (const url of settings.scripts) {
-  await new Promise((resolve, reject) => {
-    const tag = document.createElement("script");
-    tag.src = url; tag.onload = resolve; tag.onerror = () => reject(new Error("cannot load " + url));
-    document.head.append(tag);
-  });
+const host = settings.origin + "/lib/plugin-host.js";
+if (settings.type === "web-worker") {
+  // A real worker: no DOM; created from a blob of this (opaque) origin, importing the host module (CORS).
+  const boot = "import(" + JSON.stringify(host) + ").then((m) => m.startPlugin(" + JSON.stringify(settings) + "))"
+    + ".catch((e) => console.error('plugin ' + " + JSON.stringify(settings.name) + " + ' failed to start:', e));";
+  // A classic worker (module workers from blob URLs fail in opaque origins) that imports the host module.
+  const worker = new Worker(URL.createObjectURL(new Blob([boot], { type: "text/javascript" })));
+  worker.onerror = (event) => console.error("worker of " + settings.name + ":", event.message);
+} else {
+  const { startPlugin } = await import(host);
+  await startPlugin(settings);
 }
-const server = await connectToServer({ server_url: settings.origin, token: settings.token,
-  workspace: settings.workspace, client_id: settings.clientId });
-globalThis.api = makePluginApi(server, { name: settings.name, tag: settings.tag });
-globalThis.imjoy = { api: globalThis.api };
-const tag = document.createElement("script");
-tag.textContent = settings.script;
-document.body.append(tag);
 </script></body></html>`;
   }
 }
