@@ -38,6 +38,12 @@ public struct EngineConfiguration: Sendable {
     public var pluginRepositoryDirectory: URL?
     /// The web app served at `/` (this repository's `web/`), if found.
     public var webAppDirectory: URL?
+    /// Where the web app loads Pyodide from for `web-python` plugins (a URL ending in `/`, or `/pyodide/`).
+    public var pyodideURL: String
+    /// A local Pyodide distribution served at `/pyodide/` (for offline use), if given.
+    public var pyodideDirectory: URL?
+    /// The official Pyodide distribution the web app uses by default.
+    public static let defaultPyodideURL = "https://cdn.jsdelivr.net/pyodide/v0.27.7/full/"
 
     public init(
         publicBaseURL: String, dataDirectory: URL, managerID: String = "manager-\(UUID().uuidString.prefix(8).lowercased())",
@@ -45,8 +51,11 @@ public struct EngineConfiguration: Sendable {
         maxForwardedFrameSize: Int = 512_000, serviceFetchTimeout: Duration = .seconds(15),
         livenessProbeTimeout: Duration = .seconds(2), maxServicesPerClient: Int = 500,
         maxServiceInfoSize: Int = 128 << 10, plugins: PluginEngineSettings? = nil, allowsAnonymous: Bool = true,
-        maxFailedAuthenticationsPerMinute: Int = 20, pluginRepositoryDirectory: URL? = nil, webAppDirectory: URL? = nil
+        maxFailedAuthenticationsPerMinute: Int = 20, pluginRepositoryDirectory: URL? = nil, webAppDirectory: URL? = nil,
+        pyodideURL: String = EngineConfiguration.defaultPyodideURL, pyodideDirectory: URL? = nil
     ) {
+        self.pyodideURL = pyodideURL
+        self.pyodideDirectory = pyodideDirectory
         self.webAppDirectory = webAppDirectory
         self.plugins = plugins
         self.allowsAnonymous = allowsAnonymous

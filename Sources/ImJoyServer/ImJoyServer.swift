@@ -26,6 +26,10 @@ public enum ImJoyServer {
             let plugins = StaticFolder(root: folder)
             router.get("/plugins/**") { _, context in plugins.response(for: context.parameters.getCatchAll()) }
         }
+        if let folder = engine.configuration.pyodideDirectory {
+            let pyodide = StaticFolder(root: folder)
+            router.get("/pyodide/**") { _, context in pyodide.response(for: context.parameters.getCatchAll()) }
+        }
         if let folder = engine.configuration.webAppDirectory {
             let app = StaticFolder(root: folder)
             router.get("/") { _, _ in app.response(for: ["index.html"]) }

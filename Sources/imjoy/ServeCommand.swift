@@ -46,6 +46,14 @@ struct ServeCommand: AsyncParsableCommand {
         help: "The web app served at / (this repository's web/, found next to the binary by default).")
     var webDirectory: String?
 
+    @Option(
+        name: .customLong("pyodide-url"),
+        help: "Where the web app loads Pyodide from for web-python plugins (default: the official CDN; with --pyodide-dir: /pyodide/).")
+    var pyodideURL: String?
+
+    @Option(name: .customLong("pyodide-dir"), help: "A local Pyodide distribution to serve at /pyodide/ (for offline use).")
+    var pyodideDirectory: String?
+
     @Option(help: "Port to listen on; 0 picks a free one.")
     var port = 9527
 
@@ -132,7 +140,9 @@ struct ServeCommand: AsyncParsableCommand {
                 pluginRepositoryDirectory: pluginsDirectory.map { URL(fileURLWithPath: Self.expandingHome($0, environment)) }
                     ?? PythonRuntimeLocator.locateFolder("plugins", containing: "manifest.imjoy.json"),
                 webAppDirectory: webDirectory.map { URL(fileURLWithPath: Self.expandingHome($0, environment)) }
-                    ?? PythonRuntimeLocator.locateFolder("web", containing: "index.html")),
+                    ?? PythonRuntimeLocator.locateFolder("web", containing: "index.html"),
+                pyodideURL: pyodideURL ?? (pyodideDirectory == nil ? EngineConfiguration.defaultPyodideURL : "/pyodide/"),
+                pyodideDirectory: pyodideDirectory.map { URL(fileURLWithPath: Self.expandingHome($0, environment)) }),
             logger: logger)
         let fixedURL = publicBaseURL
         let host = host

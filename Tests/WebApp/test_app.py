@@ -41,7 +41,9 @@ def app_engine(tmp_path_factory):
     binary = os.environ.get("IMJOY_BIN") or str(REPO / ".build" / "debug" / "imjoy")
     data = tmp_path_factory.mktemp("app-data")
     cache = os.environ.get("IMJOY_TEST_CACHE_DIR") or str(tmp_path_factory.mktemp("app-cache"))
-    process = subprocess.Popen([binary, "serve", "--port", "0", "--data-dir", str(data), "--cache-dir", cache],
+    # Pyodide from a URL that cannot answer: web-python plugins must fall back to the engine's Python.
+    process = subprocess.Popen([binary, "serve", "--port", "0", "--data-dir", str(data), "--cache-dir", cache,
+                                "--pyodide-url", "http://127.0.0.1:9/pyodide/"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     lines, ready = [], threading.Event()
     engine = {"lines": lines, "url": None, "token": None}
@@ -371,3 +373,29 @@ def test_a_web_worker_plugin_runs_in_a_real_worker(app_engine, browser):
     result = wait(browser, 120).until(EC.presence_of_element_located((By.CSS_SELECTOR, 'section.window[aria-label="Worker Probe: result"] pre')))
     assert '"hasDocument": false' in result.text and '"inWorker": true' in result.text and '"sum": 6' in result.text
     assert console_errors(browser) == []
+
+
+WEB_PYTHON = '''<config lang="json">{"name": "Web Python Probe", "type": "web-python", "version": "0.1.0"}</config>
+<script lang="python">
+import sys
+from imjoy import api
+
+class ImJoyPlugin:
+    def run(self, ctx):
+        return {"where": "pyodide" if sys.platform == "emscripten" else "engine", "total": sum(range(5))}
+
+api.export(ImJoyPlugin())
+</script>'''
+
+
+def test_web_python_falls_back_to_the_engines_python_when_pyodide_cannot_load(app_engine, browser):
+    open_app(browser, app_engine)
+    install_from_page(browser, WEB_PYTHON)
+    run_from_menu(browser, "Web Python Probe")
+    notice = snackbar_text(browser, r"Pyodide could not be loaded", seconds=60)
+    assert "http://127.0.0.1:9/pyodide/" in notice and "runs on the engine's Python instead" in notice
+    result = wait(browser, 180).until(EC.presence_of_element_located(
+        (By.CSS_SELECTOR, 'section.window[aria-label="Web Python Probe: result"] pre')))
+    assert '"where": "engine"' in result.text and '"total": 10' in result.text
+    # The only console line allowed is the failed probe of the unreachable Pyodide URL.
+    assert [e for e in console_errors(browser) if "127.0.0.1:9/pyodide" not in e["message"]] == []

@@ -1,5 +1,18 @@
 import { h } from "./dom.js";
 
+/** Whether `url` answers (a HEAD request, at most 5 s). */
+async function reachable(url) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 5000);
+  try {
+    return (await fetch(url, { method: "HEAD", cache: "no-store", signal: controller.signal })).ok;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** JSON that is safe inside an inline `<script>` (no `</script>`, no `<!--`). */
 const scriptJSON = (value) => JSON.stringify(value).replace(/</g, "\\u003c");
 
@@ -9,14 +22,14 @@ const scriptJSON = (value) => JSON.stringify(value).replace(/</g, "\\u003c");
  * a token limited to the workspace, and gets `api` from /lib/plugin-api.js.
  */
 export class BrowserPlugins {
-  constructor({ server, engine, windows }) {
-    Object.assign(this, { server, engine, windows });
+  constructor({ server, engine, windows, feedback }) {
+    Object.assign(this, { server, engine, windows, feedback });
     this.running = new Map();
     this.hidden = document.body.appendChild(h("div", { class: "hidden-plugins", hidden: true }));
   }
 
   static handles(type) {
-    return ["window", "iframe", "web-worker"].includes(type);
+    return ["window", "iframe", "web-worker", "web-python"].includes(type);
   }
 
   /** Starts `name` (once per page) and returns its API after `setup()` ran. */
@@ -30,11 +43,36 @@ export class BrowserPlugins {
 
   async launch(name) {
     const parts = await this.engine.load_plugin(name);
+    if (parts.type === "web-python") return this.launchWebPython(name, parts);
+    return this.launchInFrame(name, parts);
+  }
+
+  /**
+   * `web-python`: in Pyodide when it can be loaded from the configured URL; otherwise (offline) on the engine's
+   * native Python, with a notice.
+   */
+  async launchWebPython(name, parts) {
+    const { pyodide_url: configured } = await this.engine.app_config();
+    const pyodideURL = new URL(configured, location.href).href;
+    if (await reachable(`${pyodideURL}pyodide.mjs`)) {
+      try {
+        return await this.launchInFrame(name, parts, { pyodideURL, packages: parts.python_packages ?? [] });
+      } catch (error) {
+        this.feedback?.showMessage(`${name} could not start in Pyodide (${error.message}); using the engine's Python`, 10);
+      }
+    } else {
+      this.feedback?.showMessage(
+        `Pyodide could not be loaded from ${pyodideURL}: ${name} runs on the engine's Python instead`, 10);
+    }
+    return this.engine.start(name, null, null, false, true);
+  }
+
+  async launchInFrame(name, parts, python = null) {
     const token = await this.server.generateToken({ permission: "read_write", expires_in: 86400, label: `plugin ${name}` });
     const clientId = `plugin-${parts.id}-${Math.random().toString(36).slice(2, 8)}`;
     const frame = h("iframe", {
       sandbox: "allow-scripts", title: name, class: "plugin-frame",
-      srcdoc: this.document(parts, { token, clientId, workspace: this.server.config.workspace }),
+      srcdoc: this.document(parts, { token, clientId, workspace: this.server.config.workspace, python }),
     });
     if (parts.type === "window") {
       const handle = this.windows.create({ type: "imjoy/plugin", id: `plugin-${parts.id}`, name, w: 6 });
@@ -62,12 +100,12 @@ export class BrowserPlugins {
   }
 
   /** The frame's HTML: styles, the `<window>` markup, then the plugin script once `api` exists. */
-  document(parts, { token, clientId, workspace }) {
+  document(parts, { token, clientId, workspace, python }) {
     const origin = location.origin;
     const styles = (parts.styles ?? []).map((css) => `<style>${css.replace(/<\/style/gi, "<\\/style")}</style>`).join("\n");
     const links = (parts.stylesheets ?? []).map((url) => `<link rel="stylesheet" href="${encodeURI(url)}">`).join("\n");
     const settings = { origin, token, clientId, workspace, name: parts.name, tag: parts.tag ?? null,
-      type: parts.type, scripts: parts.scripts ?? [], script: parts.script ?? "" };
+      type: parts.type, scripts: parts.scripts ?? [], script: parts.script ?? "", ...(python ?? {}) };
     return `<!doctype html>
 <html><head><meta charset="utf-8">${links}${styles}</head>
 <body>${parts.window ?? ""}
@@ -81,6 +119,9 @@ if (settings.type === "web-worker") {
   // A classic worker (module workers from blob URLs fail in opaque origins) that imports the host module.
   const worker = new Worker(URL.createObjectURL(new Blob([boot], { type: "text/javascript" })));
   worker.onerror = (event) => console.error("worker of " + settings.name + ":", event.message);
+} else if (settings.type === "web-python") {
+  const { startPythonPlugin } = await import(host);
+  await startPythonPlugin(settings);
 } else {
   const { startPlugin } = await import(host);
   await startPlugin(settings);

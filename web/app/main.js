@@ -51,7 +51,7 @@ async function start() {
       saveTimer = setTimeout(() => engine.set_layout(windows.layout()).catch(() => {}), 500);
     },
   });
-  const browserPlugins = new BrowserPlugins({ server, engine, windows });
+  const browserPlugins = new BrowserPlugins({ server, engine, windows, feedback });
   const plugins = new PluginPanel(document.getElementById("plugin-list"), { engine, feedback, windows, browserPlugins });
   const panel = new EnginePanel({ engine, feedback, windows, plugins });
   const workflows = new WorkflowPanel({ engine, feedback, windows, plugins });

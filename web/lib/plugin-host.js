@@ -43,3 +43,39 @@ export async function startPlugin(settings) {
     document.body.append(tag);
   }
 }
+
+/**
+ * Runs a `web-python` plugin in Pyodide (loaded from `settings.pyodideURL`): installs its Python packages with
+ * micropip, offers `from imjoy import api` (and `imjoy_rpc`), and exports the Python plugin object's methods.
+ * @param {object} settings as for `startPlugin`, plus `pyodideURL` and `packages`
+ */
+export async function startPythonPlugin(settings) {
+  const { loadPyodide } = await import(settings.pyodideURL + "pyodide.mjs");
+  const pyodide = await loadPyodide({ indexURL: settings.pyodideURL });
+  if (settings.packages?.length) {
+    await pyodide.loadPackage("micropip");
+    await pyodide.pyimport("micropip").install(settings.packages);
+  }
+  const server = await connectToServer({
+    server_url: settings.origin, token: settings.token, workspace: settings.workspace, client_id: settings.clientId,
+  });
+  const api = makePluginApi(server, { name: settings.name, tag: settings.tag });
+  const toJs = (value) => (value?.toJs ? value.toJs({ dict_converter: Object.fromEntries }) : value);
+  const pythonApi = {
+    ...api,
+    /** Exposes the public methods of a Python object; arguments arrive as Python values, results go back as JS. */
+    export: async (object) => {
+      const names = toJs(pyodide.globals.get("dir")(object)).filter((name) => !name.startsWith("_"));
+      const methods = {};
+      for (const name of names) {
+        const member = object[name];
+        if (typeof member !== "function") continue;
+        methods[name] = async (...args) => toJs(await member(...args.map((arg) => pyodide.toPy(arg))));
+      }
+      return api.export(methods);
+    },
+  };
+  pyodide.registerJsModule("imjoy", { api: pythonApi });
+  pyodide.registerJsModule("imjoy_rpc", { api: pythonApi });
+  await pyodide.runPythonAsync(settings.script);
+}

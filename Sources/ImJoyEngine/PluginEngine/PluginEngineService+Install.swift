@@ -150,15 +150,18 @@ extension PluginEngineService {
         object["styles"] = .array(plugin.styles.map { .string($0.content) })
         var scripts: [RPCValue] = []
         var stylesheets: [RPCValue] = []
+        var packages: [RPCValue] = []
         for requirement in plugin.config.requirements {
             switch requirement {
             case .script(let url), .module(let url): scripts.append(.string(url))
             case .stylesheet(let url): stylesheets.append(.string(url))
+            case .pip(let name), .pythonPackage(let name): packages.append(.string(name))
             default: break
             }
         }
         object["scripts"] = .array(scripts)
         object["stylesheets"] = .array(stylesheets)
+        object["python_packages"] = .array(packages)
         object["form"] = Self.form(plugin.config.ui)
         return .object(object)
     }

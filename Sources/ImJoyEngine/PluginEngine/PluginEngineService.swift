@@ -40,6 +40,7 @@ struct PluginEngineService: Sendable {
         add("enable", "Allow an installed plugin to start again.", enable)
         add("disable", "Keep an installed plugin from starting (it stays installed).", disable)
         add("get_source", "The source text of an installed plugin.", getSource)
+        add("app_config", "Settings of the web app: where it loads Pyodide from.", appConfig)
         add("load_plugin", "The parts of an installed browser plugin (script, window, styles, requirements).", loadPlugin)
         add("start", "Start an installed plugin (by name) or a plugin source; returns its API.", start)
         add("stop", "Stop a running plugin.", stop)
@@ -91,7 +92,12 @@ struct PluginEngineService: Sendable {
             options.setupTimeout = timeout
         }
         options.restart = call.argument(3, "restart")?.boolValue ?? false
+        options.webPythonOnEngine = call.argument(4, "on_engine")?.boolValue ?? false
         return .encoded(try await supervisor.start(plugin, owner: caller, options: options))
+    }
+
+    func appConfig(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
+        .object(["pyodide_url": .string(engine.configuration.pyodideURL)])
     }
 
     func stop(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {

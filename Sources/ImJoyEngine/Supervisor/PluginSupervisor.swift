@@ -19,10 +19,13 @@ public struct StartOptions: Sendable {
     public var setupTimeout: Duration?
     /// Stop a running instance and start it again.
     public var restart: Bool
+    /// Run a `web-python` plugin on the engine's Python (the web app's fallback when Pyodide cannot be loaded).
+    public var webPythonOnEngine: Bool
 
-    public init(setupTimeout: Duration? = nil, restart: Bool = false) {
+    public init(setupTimeout: Duration? = nil, restart: Bool = false, webPythonOnEngine: Bool = false) {
         self.setupTimeout = setupTimeout
         self.restart = restart
+        self.webPythonOnEngine = webPythonOnEngine
     }
 }
 
@@ -65,7 +68,7 @@ public actor PluginSupervisor {
         async throws -> MessagePackValue
     {
         guard !shuttingDown else { throw PluginEngineError("The engine is shutting down; no plugins start now") }
-        guard plugin.config.type == .nativePython else {
+        guard plugin.config.type == .nativePython || (plugin.config.type == .webPython && options.webPythonOnEngine) else {
             throw PluginEngineError(
                 "'\(plugin.config.name)' is a \(plugin.config.type.rawValue) plugin: it runs in the browser (the web app), "
                     + "not in the engine; only native-python plugins start here")
