@@ -399,3 +399,41 @@ def test_web_python_falls_back_to_the_engines_python_when_pyodide_cannot_load(ap
     assert '"where": "engine"' in result.text and '"total": 10' in result.text
     # The only console line allowed is the failed probe of the unreachable Pyodide URL.
     assert [e for e in console_errors(browser) if "127.0.0.1:9/pyodide" not in e["message"]] == []
+
+
+SIZER = '''<config lang="json">{"name": "Sizer", "type": "window", "version": "0.1.0"}</config>
+<window><p id="hello">resize me</p></window>
+<script lang="javascript">
+class ImJoyPlugin { run() { return null; } }
+api.export(new ImJoyPlugin());
+</script>'''
+
+
+def test_windows_move_and_resize_and_the_layout_is_restored(app_engine, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    open_app(browser, app_engine)
+    install_from_page(browser, SIZER)
+    run_from_menu(browser, "Sizer")
+    window = wait(browser).until(EC.presence_of_element_located((By.ID, "plugin-Sizer")))
+    assert window.get_attribute("data-size") == "6x5"
+    window.send_keys(Keys.ALT, Keys.ARROW_RIGHT)
+    window.send_keys(Keys.ALT, Keys.ARROW_RIGHT)
+    window.send_keys(Keys.ALT, Keys.ARROW_DOWN)
+    assert window.get_attribute("data-size") == "8x6"
+    browser.execute_script("imjoyApp.windows.create({id: 'notes', type: 'imjoy/markdown', name: 'Notes', data: '# Notes'})")
+    notes_title = browser.find_element(By.CSS_SELECTOR, "#notes .window-title span")
+    ActionChains(browser).click_and_hold(notes_title).move_to_element(window).release().perform()
+    order = [e.get_attribute("id") for e in browser.find_elements(By.CSS_SELECTOR, "#workspace > section.window")]
+    assert order.index("notes") < order.index("plugin-Sizer"), order
+    shot(browser, "11-layout")
+    browser.set_script_timeout(30)
+    wait(browser).until(lambda d: d.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "imjoyApp.engine.get_layout().then(l => done(JSON.stringify(l)), e => done(String(e)))").find('"w":8') > 0)
+
+    open_app(browser, app_engine)  # a new page restores sizes and places by window id
+    run_from_menu(browser, "Sizer")
+    window = wait(browser).until(EC.presence_of_element_located((By.ID, "plugin-Sizer")))
+    assert window.get_attribute("data-size") == "8x6"
+    assert console_errors(browser) == []

@@ -52,6 +52,7 @@ async function start() {
     },
   });
   const browserPlugins = new BrowserPlugins({ server, engine, windows, feedback });
+  windows.restore(await engine.get_layout().catch(() => null));
   const plugins = new PluginPanel(document.getElementById("plugin-list"), { engine, feedback, windows, browserPlugins });
   const panel = new EnginePanel({ engine, feedback, windows, plugins });
   const workflows = new WorkflowPanel({ engine, feedback, windows, plugins });
