@@ -437,3 +437,35 @@ def test_windows_move_and_resize_and_the_layout_is_restored(app_engine, browser)
     window = wait(browser).until(EC.presence_of_element_located((By.ID, "plugin-Sizer")))
     assert window.get_attribute("data-size") == "8x6"
     assert console_errors(browser) == []
+
+
+EDITABLE = '''<config lang="json">{"name": "Editable", "type": "window", "version": "0.1.0"}</config>
+<window><p id="version">v1</p></window>
+<script lang="javascript">
+class ImJoyPlugin { run() { return document.getElementById("version").textContent; } }
+api.export(new ImJoyPlugin());
+</script>'''
+
+
+def test_the_plugin_editor_saves_and_hot_reloads_a_plugin(app_engine, browser):
+    open_app(browser, app_engine)
+    install_from_page(browser, EDITABLE)
+    run_from_menu(browser, "Editable")
+    wait(browser).until(lambda d: '"v1"' in d.find_element(By.CSS_SELECTOR, 'section.window[aria-label="Editable: result"] pre').text)
+    browser.find_element(By.CSS_SELECTOR, 'li.plugin[data-name="Editable"] summary').click()
+    browser.find_element(By.XPATH, '//li[@data-name="Editable"]//button[text()="Edit"]').click()
+    text = wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#editor-Editable textarea")))
+    tags = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#editor-Editable .tok-tag")]
+    assert '<config lang="json">' in tags and "<window>" in tags, tags
+    browser.execute_script(
+        "arguments[0].value = arguments[0].value.replace('>v1<', '>v2<').replace('0.1.0', '0.2.0');"
+        "arguments[0].dispatchEvent(new Event('input'))", text)
+    assert '"0.2.0"' in browser.find_element(By.CSS_SELECTOR, "#editor-Editable .editor-highlight").text
+    shot(browser, "12-editor")
+    browser.find_element(By.XPATH, '//section[@id="editor-Editable"]//button[text()="Run"]').click()
+    snackbar_text(browser, "Saved Editable 0.2.0")
+    wait(browser).until(lambda d: '"v2"' in d.find_element(By.CSS_SELECTOR, 'section.window[aria-label="Editable: result"] pre').text)
+    browser.switch_to.frame(browser.find_element(By.CSS_SELECTOR, "#plugin-Editable iframe"))
+    assert browser.find_element(By.ID, "version").text == "v2"
+    browser.switch_to.default_content()
+    assert console_errors(browser) == []

@@ -28,6 +28,18 @@ export class BrowserPlugins {
     this.hidden = document.body.appendChild(h("div", { class: "hidden-plugins", hidden: true }));
   }
 
+  /** Forgets a running plugin and removes its frame (the next start loads its current source). */
+  unload(name) {
+    this.running.delete(name);
+    for (const frame of document.querySelectorAll("iframe.plugin-frame")) {
+      if (frame.title === name) {
+        const window = frame.closest("section.window");
+        if (window) this.windows.get(window.id)?.close();
+        else frame.remove();
+      }
+    }
+  }
+
   static handles(type) {
     return ["window", "iframe", "web-worker", "web-python"].includes(type);
   }

@@ -5,7 +5,8 @@ import { h, replaceChildren, errorText } from "./dom.js";
  * and from pasted or dropped plugin source.
  */
 export class InstallDialog {
-  constructor({ engine, feedback, onInstalled }) {
+  constructor({ engine, feedback, onInstalled, onNew }) {
+    this.onNew = onNew;
     this.engine = engine;
     this.feedback = feedback;
     this.onInstalled = onInstalled;
@@ -51,7 +52,10 @@ export class InstallDialog {
     const content = [
       h("div", { class: "row" }, picker, search), cards,
       h("div", { class: "row" }, url, h("button", { type: "button", onclick: installFrom(() => url.value) }, "Install URL")),
-      source, h("button", { type: "button", onclick: installFrom(() => source.value) }, "Install source"),
+      source,
+      h("div", { class: "row" },
+        h("button", { type: "button", onclick: installFrom(() => source.value) }, "Install source"),
+        h("button", { type: "button", onclick: () => { this.feedback.dialog.close(); this.onNew?.(); } }, "New plugin…")),
     ];
     if (repositories.length) load();
     await this.feedback.ask("Install plugins", content, [["Close", true]], true);

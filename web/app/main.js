@@ -1,6 +1,7 @@
 import { connectToServer } from "../lib/hypha.js";
 import { BrowserPlugins } from "./browser-plugins.js";
 import { errorText } from "./dom.js";
+import { PluginEditor } from "./editor.js";
 import { EnginePanel } from "./engine-panel.js";
 import { Feedback } from "./feedback.js";
 import { InstallDialog } from "./install.js";
@@ -56,7 +57,10 @@ async function start() {
   const plugins = new PluginPanel(document.getElementById("plugin-list"), { engine, feedback, windows, browserPlugins });
   const panel = new EnginePanel({ engine, feedback, windows, plugins });
   const workflows = new WorkflowPanel({ engine, feedback, windows, plugins });
-  const installer = new InstallDialog({ engine, feedback, onInstalled: () => plugins.refresh() });
+  const editor = new PluginEditor({ engine, windows, feedback, plugins, browserPlugins });
+  plugins.editor = editor;
+  const installer = new InstallDialog({ engine, feedback, onInstalled: () => plugins.refresh(),
+    onNew: () => editor.open() });
   const workspaces = new WorkspaceMenu({
     server, engine, feedback, current: server.config.workspace,
     select: document.getElementById("workspace-select"), button: document.getElementById("workspace-menu"),
@@ -86,7 +90,7 @@ async function start() {
   const startName = params.get("start") ?? params.get("s");
   if (startName) await plugins.run(startName, Object.fromEntries(params));
 
-  globalThis.imjoyApp = { server, engine, windows, plugins, workflows, feedback, ready: true };
+  globalThis.imjoyApp = { server, engine, windows, plugins, workflows, editor, feedback, ready: true };
   document.body.dataset.ready = "true";
 }
 

@@ -31,10 +31,13 @@ export class PluginPanel {
       h("button", { class: "run", title: plugin.description ?? "", onclick: () => this.runWithForm(plugin) },
         h("span", { class: "plugin-name" }, name),
         h("span", { class: "badge", "aria-label": `state ${state}` }, state === "stopped" ? "" : state)),
-      h("details", { class: "plugin-menu" },
+      h("details", { class: "plugin-menu", onclick: (event) => {
+        if (event.target.closest(".menu button")) event.currentTarget.open = false;
+      } },
         h("summary", { "aria-label": `Menu of ${name}` }, "⋯"),
         h("div", { class: "menu" },
           h("button", { onclick: () => this.showDocs(plugin) }, "Docs"),
+          h("button", { onclick: () => this.editor?.open(name) }, "Edit"),
           h("button", { onclick: () => this.showLogs(name) }, "Log"),
           h("button", { onclick: () => this.stop(name) }, "Stop"),
           h("button", { onclick: () => this.share(plugin) }, "Share"),
@@ -62,7 +65,7 @@ export class PluginPanel {
     try {
       const result = await this.execute(name, data, config);
       if (result !== undefined && result !== null) {
-        this.windows.create({ type: "imjoy/generic", name: `${name}: result`, data: result });
+        this.windows.create({ type: "imjoy/generic", id: `result-${name.replace(/\W/g, "_")}`, name: `${name}: result`, data: result });
       }
       this.feedback.showStatus(`${name}: done`);
       return result;

@@ -147,6 +147,8 @@ function render(type, body, data) {
       body.append(markdown(String(data?.content ?? data ?? "")));
       break;
     case "imjoy/plugin":
+    case "imjoy/plugin-editor":
+    case "imjoy/engine":
       break;
     case "imjoy/log":
       body.append(h("pre", { class: "log" }, Array.isArray(data) ? data.join("\n") : String(data ?? "")));
