@@ -469,3 +469,46 @@ def test_the_plugin_editor_saves_and_hot_reloads_a_plugin(app_engine, browser):
     assert browser.find_element(By.ID, "version").text == "v2"
     browser.switch_to.default_content()
     assert console_errors(browser) == []
+
+
+CELL_PAINTER = '''<config lang="json">{"name": "Cell Painter", "type": "native-python", "version": "0.1.0",
+ "requirements": ["numpy"]}</config>
+<script lang="python">
+import numpy as np
+from imjoy import api
+
+class ImJoyPlugin:
+    async def run(self, ctx):
+        image = np.zeros((40, 40), dtype="float32")
+        image[15:25, 15:25] = 100.0
+        mask = (image > 50).astype("uint8")
+        await api.createWindow(type="imjoy/image", name="Cells", data={"image": image, "mask": mask})
+        return "shown"
+
+api.export(ImJoyPlugin())
+</script>'''
+
+
+def test_the_image_viewer_shows_a_python_image_with_mask_colormap_contrast_and_zoom(app_engine, browser):
+    open_app(browser, app_engine)
+    install_from_page(browser, CELL_PAINTER)
+    run_from_menu(browser, "Cell Painter")
+    canvas = wait(browser, 180).until(EC.presence_of_element_located((By.CSS_SELECTOR, 'section.window[aria-label="Cells"] canvas')))
+    pixel = lambda x, y: browser.execute_script(
+        "return Array.from(arguments[0].getContext('2d').getImageData(arguments[1], arguments[2], 1, 1).data)", canvas, x, y)
+    assert pixel(5, 5) == [0, 0, 0, 255]
+    inside = pixel(20, 20)
+    assert inside[3] == 255 and len(set(inside[:3])) > 1, f"the mask should tint the object: {inside}"
+    shot(browser, "13-image-viewer")
+    browser.find_element(By.CSS_SELECTOR, 'section.window[aria-label="Cells"] input[aria-label="Show mask"]').click()
+    assert pixel(20, 20) == [255, 255, 255, 255]
+    colormap = browser.find_element(By.CSS_SELECTOR, 'section.window[aria-label="Cells"] select[aria-label="Colour map"]')
+    browser.execute_script("arguments[0].value = 'viridis'; arguments[0].dispatchEvent(new Event('change'))", colormap)
+    assert pixel(5, 5) == [68, 1, 84, 255]
+    maximum = browser.find_element(By.CSS_SELECTOR, 'section.window[aria-label="Cells"] input[aria-label="max"]')
+    browser.execute_script("arguments[0].value = '200'; arguments[0].dispatchEvent(new Event('input'))", maximum)
+    assert pixel(20, 20) != [253, 231, 37, 255], "contrast: 100 of 0–200 is no longer the top of the map"
+    assert canvas.value_of_css_property("width") == "320px", "a 40 px image starts enlarged 8×"
+    browser.find_element(By.CSS_SELECTOR, 'section.window[aria-label="Cells"] button[aria-label="Zoom in"]').click()
+    assert canvas.value_of_css_property("width") == "640px"
+    assert console_errors(browser) == []

@@ -1,4 +1,5 @@
 import { h } from "./dom.js";
+import { imageViewer } from "./image-viewer.js";
 
 let nextWindowNumber = 1;
 
@@ -154,7 +155,7 @@ function render(type, body, data) {
       body.append(h("pre", { class: "log" }, Array.isArray(data) ? data.join("\n") : String(data ?? "")));
       break;
     case "imjoy/image":
-      body.append(imageView(data));
+      body.append(imageViewer(data));
       break;
     default:
       body.append(h("pre", { class: "json" }, prettyJSON(data)));
@@ -204,34 +205,4 @@ function inline(text) {
     if (part.startsWith("*") && part.length > 2) return h("em", {}, part.slice(1, -1));
     return part;
   });
-}
-
-/** Shows PNG/JPEG bytes, a data URL, or a 2-D / 3-D (RGB) ndarray `{data, shape, dtype}` on a canvas. */
-function imageView(data) {
-  if (typeof data === "string" && data.startsWith("data:image/")) return h("img", { src: data, alt: "image" });
-  const bytes = data instanceof Uint8Array ? data : data?.buffer instanceof Uint8Array ? data.buffer : null;
-  if (bytes && !data?.shape) {
-    const url = URL.createObjectURL(new Blob([bytes]));
-    return h("img", { src: url, alt: "image" });
-  }
-  const array = data?._rtype === "ndarray" ? { data: data._rvalue, shape: data._rshape, dtype: data._rdtype } : data;
-  if (!array?.shape || !array?.data) return h("p", {}, "No image data");
-  const [height, width, channels = 1] = array.shape;
-  const values = ArrayBuffer.isView(array.data) ? array.data : new Uint8Array(array.data);
-  let low = Infinity;
-  let high = -Infinity;
-  for (const v of values) { if (v < low) low = v; if (v > high) high = v; }
-  const scale = high > low ? 255 / (high - low) : 1;
-  const canvas = h("canvas", { width, height, class: "image", "aria-label": `image ${width}×${height}` });
-  const context = canvas.getContext("2d");
-  const pixels = context.createImageData(width, height);
-  for (let i = 0; i < width * height; i++) {
-    for (let c = 0; c < 3; c++) {
-      const v = values[i * channels + (channels >= 3 ? c : 0)];
-      pixels.data[i * 4 + c] = Math.round((v - low) * scale);
-    }
-    pixels.data[i * 4 + 3] = 255;
-  }
-  context.putImageData(pixels, 0, 0);
-  return canvas;
 }
