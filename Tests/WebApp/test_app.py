@@ -512,3 +512,32 @@ def test_the_image_viewer_shows_a_python_image_with_mask_colormap_contrast_and_z
     browser.find_element(By.CSS_SELECTOR, 'section.window[aria-label="Cells"] button[aria-label="Zoom in"]').click()
     assert canvas.value_of_css_property("width") == "640px"
     assert console_errors(browser) == []
+
+
+def test_workflow_steps_take_parameters_from_their_form_and_workflows_are_shared_by_link(app_engine, browser):
+    from urllib.parse import urlencode
+
+    open_app(browser, app_engine)
+    install_from_page(browser, (REPO / "plugins" / "Python-Hello.imjoy.html").read_text())
+    browser.find_element(By.ID, "open-workflow").click()
+    picker = wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, '#workflow-panel select[aria-label="Plugin to add"]')))
+    browser.execute_script("arguments[0].value = 'Python Hello'", picker)
+    browser.find_element(By.XPATH, '//section[@id="workflow-panel"]//button[text()="Add step"]').click()
+    wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, '#workflow-panel button[aria-label="Edit step 1"]'))).click()
+    field = wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#dialog .op-form input")))
+    field.clear()
+    field.send_keys("Bob", Keys.ENTER)
+    wait(browser).until(lambda d: '{"name":"Bob"}' in d.find_element(By.CSS_SELECTOR, "#workflow-panel ol.steps li").text)
+    browser.find_element(By.XPATH, '//section[@id="workflow-panel"]//button[text()="Run workflow"]').click()
+    wait(browser, 180).until(lambda d: '"greeting": "Hello, Bob!"' in d.find_element(By.CSS_SELECTOR, "#workflow-result pre").text)
+    browser.find_element(By.XPATH, '//section[@id="workflow-panel"]//button[text()="Share"]').click()
+    link = wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, '#dialog input[aria-label="Workflow link"]')))
+    shared = link.get_attribute("value")
+    assert "workflow=" in shared
+    browser.find_element(By.CSS_SELECTOR, "#dialog menu button").click()
+
+    browser.get(shared)  # the token stays in this tab's session
+    wait(browser).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+    step = wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#workflow-panel ol.steps li")))
+    assert step.get_attribute("data-plugin") == "Python Hello" and '{"name":"Bob"}' in step.text
+    assert console_errors(browser) == []

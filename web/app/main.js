@@ -87,6 +87,14 @@ async function start() {
   // ImJoy's URL parameters: ?plugin= installs (after asking), ?start= runs a plugin once loaded.
   const wanted = params.get("plugin") ?? params.get("p");
   if (wanted && (await feedback.confirm(`Install the plugin ${wanted}?`))) await installer.install(wanted);
+  const sharedWorkflow = params.get("workflow");
+  if (sharedWorkflow) {
+    try {
+      await workflows.show(JSON.parse(sharedWorkflow));
+    } catch (error) {
+      feedback.showMessage(`The shared workflow could not be read: ${errorText(error)}`, 10);
+    }
+  }
   const startName = params.get("start") ?? params.get("s");
   if (startName) await plugins.run(startName, Object.fromEntries(params));
 

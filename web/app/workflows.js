@@ -1,4 +1,5 @@
 import { h, replaceChildren, errorText } from "./dom.js";
+import { renderForm } from "./op-form.js";
 
 /**
  * Workflows ("Joy"): a list of steps (plugin + op config) run one after the other, each step's result becoming the
@@ -33,13 +34,17 @@ export class WorkflowPanel {
       h("div", { class: "row" }, nameInput, loader),
       h("ol", { class: "steps", "aria-label": "Workflow steps" }, this.steps.map((step, index) =>
         h("li", { dataset: { plugin: step.plugin } }, step.plugin, " ",
+          Object.keys(step.config ?? {}).length ? h("small", { class: "step-config" }, JSON.stringify(step.config), " ") : null,
+          h("button", { type: "button", class: "icon", "aria-label": `Edit step ${index + 1}`,
+            onclick: () => this.editStep(index) }, "✎"),
           h("button", { type: "button", class: "icon", "aria-label": `Remove step ${index + 1}`,
             onclick: () => { this.steps.splice(index, 1); this.render(); } }, "✕")))),
       h("div", { class: "row" }, picker,
         h("button", { type: "button", onclick: () => { this.steps.push({ plugin: picker.value, config: {} }); this.render(); } }, "Add step")),
       h("div", { class: "row" },
         h("button", { type: "button", class: "primary", onclick: () => this.run() }, "Run workflow"),
-        h("button", { type: "button", onclick: () => this.save() }, "Save")));
+        h("button", { type: "button", onclick: () => this.save() }, "Save"),
+        h("button", { type: "button", onclick: () => this.share() }, "Share")));
   }
 
   /** The workflow document (format of ImJoyCore's `Workflow`). */
@@ -64,6 +69,44 @@ export class WorkflowPanel {
       await this.plugins.showError(`Workflow ${this.name} failed`, error);
       return null;
     }
+  }
+
+  /** Edits a step's parameters with its plugin's `ui` form. */
+  async editStep(index) {
+    const step = this.steps[index];
+    const plugin = this.plugins.plugins.find((p) => p.name === step.plugin);
+    const segments = (plugin?.form ?? []).map((segment) =>
+      segment.id && step.config?.[segment.id] !== undefined ? { ...segment, default: step.config[segment.id] } : segment);
+    const form = renderForm(segments);
+    if (!form.hasFields) {
+      this.feedback.showMessage(`${step.plugin} has no parameters`);
+      return;
+    }
+    const ok = await this.feedback.ask(`Step ${index + 1}: ${step.plugin}`, form.elements,
+      [["Cancel", false], ["OK", true, true]], false);
+    if (ok) {
+      step.config = form.values();
+      await this.render();
+    }
+  }
+
+  /** A link that opens this workflow (`?workflow=`), shown to copy, and the workflow as a file to download. */
+  share() {
+    const url = new URL(location.href);
+    url.search = "";
+    url.searchParams.set("workflow", JSON.stringify(this.document()));
+    const file = h("a", { href: URL.createObjectURL(new Blob([JSON.stringify(this.document(), null, 2)],
+      { type: "application/json" })), download: `${this.name}.imjoy-workflow.json` }, "Download as a file");
+    return this.feedback.ask(`Share ${this.name}`, [h("p", {}, "Open this link in the same engine to load the workflow:"),
+      h("input", { type: "text", readonly: true, value: url.toString(), "aria-label": "Workflow link" }), h("p", {}, file)],
+    [["Close", true, true]], true);
+  }
+
+  /** Opens the panel with a workflow document (from a shared link or file). */
+  async show(document) {
+    this.name = document?.name ?? this.name;
+    this.steps = (document?.steps ?? []).map((step) => ({ plugin: step.plugin, config: step.config ?? {} }));
+    await this.open();
   }
 
   async save() {
