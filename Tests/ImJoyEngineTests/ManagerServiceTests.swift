@@ -115,7 +115,7 @@ struct ManagerServiceTests {
             let left = ContinuousClock.now
             await provider.disconnect()
             let result = await pending.result
-            #expect(ContinuousClock.now - left < .seconds(1))
+            #expect(ContinuousClock.now - left < .seconds(5), "at once, not after the 30 s call timeout")
             guard case .failure(let error as RPCError) = result else {
                 Issue.record("expected the pending call to fail with an RPCError, got \(result)")
                 return

@@ -61,7 +61,7 @@ struct RPCPeerLifecycleTests {
                 Issue.record("the call should fail with an RPCError")
                 return
             }
-            #expect(ContinuousClock.now - detached < .seconds(1))
+            #expect(ContinuousClock.now - detached < .seconds(5), "at once, not after the 30 s call timeout")
             #expect(error.code == .peerDisconnected)
             #expect(error.message == "Client disconnected: ws-a/provider")
         }
