@@ -541,3 +541,46 @@ def test_workflow_steps_take_parameters_from_their_form_and_workflows_are_shared
     step = wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#workflow-panel ol.steps li")))
     assert step.get_attribute("data-plugin") == "Python Hello" and '{"name":"Bob"}' in step.text
     assert console_errors(browser) == []
+
+
+WORD_COUNTER = '''<config lang="json">{"name": "Word Counter", "type": "native-python", "version": "0.1.0",
+ "inputs": {"type": "object", "properties": {"type": {"enum": ["text/plain"]}}}}</config>
+<script lang="python">
+from imjoy import api
+
+class ImJoyPlugin:
+    def run(self, ctx):
+        file = ctx.data["file"]
+        return {"name": file["name"], "words": len(bytes(file["bytes"]).decode().split())}
+
+api.export(ImJoyPlugin())
+</script>'''
+
+DROP_FILE = """
+const area = document.getElementById('workspace');
+const transfer = new DataTransfer();
+transfer.items.add(new File(['the quick brown fox jumps'], 'note.txt', {type: 'text/plain'}));
+area.dispatchEvent(new DragEvent('drop', {dataTransfer: transfer, bubbles: true, cancelable: true}));
+"""
+
+
+def test_a_dropped_file_runs_through_the_plugin_whose_inputs_accept_it_or_a_workflow(app_engine, browser):
+    open_app(browser, app_engine)
+    install_from_page(browser, WORD_COUNTER)
+    browser.execute_script(DROP_FILE)
+    choices = wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, '#dialog select[aria-label="Run the file with"]')))
+    assert choices.get_attribute("value") == "plugin:Word Counter", "the plugin whose inputs accept text/plain comes first"
+    browser.find_element(By.XPATH, '//dialog//button[text()="Run"]').click()
+    result = wait(browser, 180).until(EC.presence_of_element_located((By.CSS_SELECTOR, 'section.window[aria-label="Word Counter: result"] pre')))
+    assert '"words": 5' in result.text and '"name": "note.txt"' in result.text
+
+    browser.set_script_timeout(30)
+    browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "imjoyApp.engine.save_workflow({name: 'count words', steps: [{plugin: 'Word Counter'}]}).then(done, done)")
+    browser.execute_script(DROP_FILE)
+    choices = wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, '#dialog select[aria-label="Run the file with"]')))
+    browser.execute_script("arguments[0].value = 'workflow:count words'", choices)
+    browser.find_element(By.XPATH, '//dialog//button[text()="Run"]').click()
+    wait(browser, 120).until(lambda d: '"words": 5' in d.find_element(By.CSS_SELECTOR, "#workflow-result pre").text)
+    assert console_errors(browser) == []

@@ -3,6 +3,7 @@ import { BrowserPlugins } from "./browser-plugins.js";
 import { errorText } from "./dom.js";
 import { PluginEditor } from "./editor.js";
 import { EnginePanel } from "./engine-panel.js";
+import { FileDrop } from "./drop.js";
 import { Feedback } from "./feedback.js";
 import { InstallDialog } from "./install.js";
 import { PluginPanel } from "./plugins.js";
@@ -59,6 +60,7 @@ async function start() {
   const workflows = new WorkflowPanel({ engine, feedback, windows, plugins });
   const editor = new PluginEditor({ engine, windows, feedback, plugins, browserPlugins });
   plugins.editor = editor;
+  new FileDrop(document.getElementById("workspace"), { engine, feedback, plugins, workflows });
   const installer = new InstallDialog({ engine, feedback, onInstalled: () => plugins.refresh(),
     onNew: () => editor.open() });
   const workspaces = new WorkspaceMenu({

@@ -42,7 +42,7 @@ export class WorkflowPanel {
       h("div", { class: "row" }, picker,
         h("button", { type: "button", onclick: () => { this.steps.push({ plugin: picker.value, config: {} }); this.render(); } }, "Add step")),
       h("div", { class: "row" },
-        h("button", { type: "button", class: "primary", onclick: () => this.run() }, "Run workflow"),
+        h("button", { type: "button", class: "primary", onclick: () => this.run({}) }, "Run workflow"),
         h("button", { type: "button", onclick: () => this.save() }, "Save"),
         h("button", { type: "button", onclick: () => this.share() }, "Share")));
   }
@@ -52,8 +52,9 @@ export class WorkflowPanel {
     return { format: "imjoy-workflow", version: 1, name: this.name, steps: this.steps };
   }
 
-  async run() {
-    let data = {};
+  /** Runs the steps; `initial` is the first step's `ctx.data` (e.g. a dropped file). */
+  async run(initial = {}) {
+    let data = initial;
     try {
       for (const [index, step] of this.steps.entries()) {
         this.feedback.showStatus(`Workflow step ${index + 1}/${this.steps.length}: ${step.plugin}`);

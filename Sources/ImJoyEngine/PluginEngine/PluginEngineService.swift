@@ -191,6 +191,7 @@ struct PluginEngineService: Sendable {
         object["instances"] = .array(instances.map { status(of: $0) })
         object["state"] = .string(instances.first(where: { $0.state.isActive })?.state.name ?? instances.first?.state.name ?? "stopped")
         object["form"] = Self.form(plugin.config.ui)
+        object["inputs"] = plugin.config.inputs.map { .encoded(JSONText.value(from: $0.json) ?? .nil) } ?? .null
         return .object(object)
     }
 
