@@ -5,10 +5,6 @@ Screenshots of each step go to test-artifacts/."""
 import os
 import re
 import shutil
-import signal
-import subprocess
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +15,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+
+from webapp_helpers import Engine
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -37,35 +35,13 @@ api.export(ImJoyPlugin())
 
 @pytest.fixture(scope="module")
 def app_engine(tmp_path_factory):
-    """`imjoy serve` with plugins, serving web/ and plugins/ from this checkout."""
-    binary = os.environ.get("IMJOY_BIN") or str(REPO / ".build" / "debug" / "imjoy")
-    data = tmp_path_factory.mktemp("app-data")
+    """`imjoy serve` with native-python plugins, serving web/ and plugins/ from this checkout. Pyodide comes from a
+    URL that cannot answer, so web-python plugins must fall back to the engine's Python."""
     cache = os.environ.get("IMJOY_TEST_CACHE_DIR") or str(tmp_path_factory.mktemp("app-cache"))
-    # Pyodide from a URL that cannot answer: web-python plugins must fall back to the engine's Python.
-    process = subprocess.Popen([binary, "serve", "--port", "0", "--data-dir", str(data), "--cache-dir", cache,
-                                "--pyodide-url", "http://127.0.0.1:9/pyodide/"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    lines, ready = [], threading.Event()
-    engine = {"lines": lines, "url": None, "token": None}
-
-    def read():
-        for line in process.stdout:
-            lines.append(line.rstrip())
-            match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
-            if match:
-                engine["url"] = match.group(1)
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    assert ready.wait(30) and engine["url"], "imjoy serve did not start:\n" + "\n".join(lines[-20:])
-    engine["token"] = (data / "admin-token").read_text().strip()
-    yield engine
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    engine = Engine(tmp_path_factory.mktemp("app-data"),
+                    extra=("--cache-dir", cache, "--pyodide-url", "http://127.0.0.1:9/pyodide/"))
+    yield {"url": engine.url, "token": engine.admin_token}
+    engine.stop()
 
 
 def make_browser(width, height):

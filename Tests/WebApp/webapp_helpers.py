@@ -89,13 +89,13 @@ def imjoy_binary(wait: float = 120.0) -> str:
 
 
 class Engine:
-    """`imjoy serve --port 0 --data-dir DIR --no-plugins` on 127.0.0.1."""
+    """`imjoy serve --port 0 --data-dir DIR` on 127.0.0.1, with `extra` options (default: no native plugins)."""
 
-    def __init__(self, data_dir: Path, timeout: float = 60.0, port: int = 0):
+    def __init__(self, data_dir: Path, timeout: float = 60.0, port: int = 0, extra=("--no-plugins",)):
         self.data_dir = data_dir
         binary = imjoy_binary()
         self.proc = subprocess.Popen(
-            [binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir), "--no-plugins"],
+            [binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir), *extra],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, errors="replace", bufsize=1, start_new_session=True,
         )

@@ -42,6 +42,10 @@ public struct UserInfo: Sendable, Equatable {
     public static let root = UserInfo(
         id: "root", roles: ["admin"], isAnonymous: false, workspaces: ["*": .admin])
 
+    /// Whether this is the engine's owner (the admin token's holder: admin of every workspace), who alone creates,
+    /// renames, deletes and imports workspaces, edits the repository list and installs from local paths.
+    public var isEngineOwner: Bool { workspaces["*"] == .admin }
+
     /// The user's own workspace, `ws-user-<id>`.
     public var ownWorkspace: String { "ws-user-\(id)" }
 

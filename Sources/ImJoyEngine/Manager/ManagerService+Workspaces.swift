@@ -22,7 +22,7 @@ extension ManagerService {
     }
 
     private func requireOwner(_ caller: ClientConnection, to action: String) throws {
-        guard caller.user.workspaces["*"] == .admin else {
+        guard caller.user.isEngineOwner else {
             throw ManagerError(
                 "Permission denied: \(action) needs the engine owner's admin token (in the data directory's "
                     + "admin-token file, and in the URL `imjoy serve` printed); a workspace token is not enough")

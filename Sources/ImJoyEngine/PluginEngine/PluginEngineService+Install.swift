@@ -11,7 +11,7 @@ import MessagePack
 /// Installing, updating and removing plugins (IMJOY-PLUGINS.md §5.3), stored in the engine's database.
 extension PluginEngineService {
     func installer(for caller: PluginOwner) -> PluginInstaller {
-        PluginInstaller(fetcher: fetcher, allowsLocalFiles: caller.user.workspaces["*"] == .admin)
+        PluginInstaller(fetcher: fetcher, allowsLocalFiles: caller.user.isEngineOwner)
     }
 
     func install(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {

@@ -56,7 +56,7 @@ extension PluginEngineService {
         guard size <= 1 << 20 else {
             throw PluginEngineError("Settings of \(size) bytes are over the 1 MiB limit; store large data in files")
         }
-        try await store.setConfig(values, of: plugin, in: caller.workspace, owner: caller.user.id, temporary: try await isTemporary(caller))
+        try await store.setConfig(values, of: plugin, in: caller.workspace, owner: caller.user.id, temporary: await isTemporary(caller))
         return .null
     }
 
@@ -86,7 +86,7 @@ extension PluginEngineService {
         }
         try await store.saveWorkflow(
             WorkflowRecord(name: workflow.name, definition: text), in: caller.workspace, owner: caller.user.id,
-            temporary: try await isTemporary(caller))
+            temporary: await isTemporary(caller))
         return .string(workflow.name)
     }
 
@@ -118,7 +118,7 @@ extension PluginEngineService {
         let layout = call.argument(0, "layout") ?? .null
         let text = layout.isNull ? nil : Self.encoded(layout)
         guard (text?.utf8.count ?? 0) <= 1 << 20 else { throw PluginEngineError("A layout over 1 MiB is refused") }
-        try await store.setLayout(text, of: caller.workspace, owner: caller.user.id, temporary: try await isTemporary(caller))
+        try await store.setLayout(text, of: caller.workspace, owner: caller.user.id, temporary: await isTemporary(caller))
         return .null
     }
 
@@ -150,7 +150,7 @@ extension PluginEngineService {
     }
 
     func importWorkspace(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
-        guard caller.user.workspaces["*"] == .admin else {
+        guard caller.user.isEngineOwner else {
             throw PluginEngineError(
                 "Permission denied: importing creates a workspace, which needs the engine owner's admin token")
         }
@@ -237,7 +237,7 @@ extension PluginEngineService {
     }
 
     func addRepository(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
-        guard caller.user.workspaces["*"] == .admin else {
+        guard caller.user.isEngineOwner else {
             throw PluginEngineError("Permission denied: the repository list is the engine's; changing it needs the admin token")
         }
         guard let given = call.argument(0, "url")?.stringValue, !given.isEmpty else {
@@ -256,7 +256,7 @@ extension PluginEngineService {
     }
 
     func removeRepository(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
-        guard caller.user.workspaces["*"] == .admin else {
+        guard caller.user.isEngineOwner else {
             throw PluginEngineError("Permission denied: the repository list is the engine's; changing it needs the admin token")
         }
         guard let given = call.argument(0, "url")?.stringValue else { throw PluginEngineError("remove_repository needs a URL or name") }
@@ -294,7 +294,7 @@ extension PluginEngineService {
         .encoded(JSONText.value(from: text) ?? .nil)
     }
 
-    func isTemporary(_ caller: PluginOwner) async throws -> Bool {
+    func isTemporary(_ caller: PluginOwner) async -> Bool {
         await engine.workspaces.workspace(caller.workspace)?.temporary ?? true
     }
 }

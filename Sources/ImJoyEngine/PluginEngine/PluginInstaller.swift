@@ -135,7 +135,7 @@ struct PluginInstaller: Sendable {
         }
     }
 
-    /// Whether `folder` is a directory; if so, the plugin files in it (its manifest's entries when it has one).
+    /// Whether `folder` is a directory; if so, the `.imjoy.html` files in it, by name.
     static func pluginFiles(inFolder folder: String) -> [String]? {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
