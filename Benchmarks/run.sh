@@ -83,6 +83,10 @@ for mode in default off; do
     "$py" "$bench_dir/rpc_bench.py" --server-url "http://127.0.0.1:$imjoy_port" --server-pid "$imjoy_pid" \
         --ws-compression "$mode" "${bench_args[@]}" --json "$out/imjoy-$mode.json" > "$out/imjoy-$mode.txt"
 done
+echo "==> list_services with 200 Swift clients, against imjoy and Hypha"
+"$bin/imjoy-bench" list --server-url "http://127.0.0.1:$imjoy_port" > "$out/swift-list.json"
+"$bin/imjoy-bench" list --server-url "http://127.0.0.1:$hypha_port" > "$out/swift-list-hypha.json" \
+    || echo "(the Swift list benchmark could not run against Hypha; see above)"
 kill "$hypha_pid" 2>/dev/null || true
 
 echo "==> Swift client echo through imjoy"

@@ -67,6 +67,27 @@ struct ManagerServiceTests {
         }
     }
 
+    @Test("list_services lists compact infos; include_schema (query key or keyword) adds service_schema", .timeLimit(.minutes(1)))
+    func listingWithoutSchema() async throws {
+        let harness = try await EngineHarness.make()
+        try await harness.run {
+            let provider = try await TestClient.connect(harness.engine, "provider")
+            try await provider.register(Self.calculator(.public))
+            let compact = try #require(try await provider.manager("list_services").arrayValue?.first)
+            #expect(compact["id"]?.stringValue == "\(provider.address):calc")
+            #expect(compact["name"]?.stringValue == "Calculator")
+            #expect(compact["config"]?["visibility"]?.stringValue == "public")
+            #expect(compact["service_schema"] == nil)
+            let byQuery = try #require(try await provider.manager("list_services", [["include_schema": true]]).arrayValue?.first)
+            #expect(byQuery["service_schema"]?["add"] != nil)
+            let byKeyword = try #require(
+                try await provider.manager("list_services", kwargs: ["include_schema": true]).arrayValue?.first)
+            #expect(byKeyword["service_schema"]?["add"] != nil)
+            let info = try await provider.manager("get_service_info", ["calc"])
+            #expect(info["service_schema"]?["add"] != nil, "get_service_info keeps the whole info")
+        }
+    }
+
     @Test("register_service refuses another client's address; unregister acts on the caller's own service", .timeLimit(.minutes(1)))
     func registration() async throws {
         let harness = try await EngineHarness.make()

@@ -189,6 +189,7 @@ struct ManagerService: Sendable {
     func listServices(_ call: RPCCall, _ caller: ClientConnection) async throws -> RPCValue {
         let query = try ServiceQuery(call.argument(0, "query"), callerWorkspace: caller.workspace)
         let includeUnlisted = call.argument(1, "include_unlisted")?.boolValue ?? false
+        let includeSchema = query.includeSchema || (call.keyword["include_schema"]?.boolValue ?? false)
         let candidates: [ServiceEntry]
         if let workspace = query.workspace {
             candidates = await engine.workspaces.find(
@@ -206,7 +207,7 @@ struct ManagerService: Sendable {
             if let visibility = query.visibility, entry.visibility != visibility { return false }
             return entry.isVisible(toWorkspace: caller.workspace, userPermission: caller.user.permission(in: entry.workspace))
         }
-        return .encoded(.array(listed.map { $0.info }))
+        return .encoded(.array(listed.map { includeSchema ? $0.info : $0.summary }))
     }
 
     // MARK: - Events, clients, misc

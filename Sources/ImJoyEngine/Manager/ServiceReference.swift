@@ -46,7 +46,8 @@ struct ServiceReference: Equatable {
 }
 
 /// The filter of `list_services`: a string like a service reference, or a map with
-/// `workspace`, `client_id`, `service_id` (or `id`), `type`, `visibility`, `app_id`.
+/// `workspace`, `client_id`, `service_id` (or `id`), `type`, `visibility`, `app_id`, and `include_schema`
+/// (list whole infos, `service_schema` included, instead of the compact default).
 struct ServiceQuery {
     /// `nil` = public services of every workspace (`"*"`).
     var workspace: String?
@@ -55,6 +56,7 @@ struct ServiceQuery {
     var appID: String?
     var type: String?
     var visibility: String?
+    var includeSchema = false
 
     init(_ value: RPCValue?, callerWorkspace: String) throws(ManagerError) {
         workspace = callerWorkspace
@@ -80,6 +82,7 @@ struct ServiceQuery {
             appID = map["app_id"]?.stringValue
             type = map["type"]?.stringValue
             visibility = map["visibility"]?.stringValue
+            includeSchema = map["include_schema"]?.boolValue ?? false
         default:
             throw ManagerError("list_services takes a query string or map, e.g. {\"workspace\": \"ws-…\", \"type\": \"generic\"}")
         }

@@ -20,8 +20,15 @@ public struct ServiceEntry: Sendable {
     /// sent back out, and a few kilobytes of bytes cost far less memory than a decoded tree.
     public var encodedInfo: Data
 
+    /// The stored info without its `service_schema`, as `list_services` returns it by default: a listing
+    /// is for finding services, and the schema (most of an info's nested maps) is what a client spends
+    /// most of its decoding time on. `get_service_info` and `include_schema` give the whole info.
+    public var encodedSummary: Data
+
     /// The stored info as a value to send.
     public var info: MessagePackValue { .raw(encodedInfo) }
+    /// The stored info without `service_schema`, as a value to send.
+    public var summary: MessagePackValue { .raw(encodedSummary) }
     /// Serial of the connection that registered it (a reconnection's cleanup must not remove its successor's).
     public var connection: UInt64
 
@@ -58,11 +65,14 @@ public struct ServiceEntry: Sendable {
         stored["config"] = .map(config)
         stored["id"] = .string("\(workspace)/\(clientID):\(serviceID)")
         stored["app_id"] = .string(appID)
+        var summary = stored
+        summary["service_schema"] = nil
         return ServiceEntry(
             id: "\(workspace)/\(clientID):\(serviceID)", workspace: workspace, clientID: clientID, serviceID: serviceID,
             appID: appID, type: info["type"]?.stringValue ?? "generic", visibility: visibility,
             authorizedWorkspaces: config["authorized_workspaces"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-            encodedInfo: MessagePackEncoder.encode(.map(stored)), connection: connection)
+            encodedInfo: MessagePackEncoder.encode(.map(stored)), encodedSummary: MessagePackEncoder.encode(.map(summary)),
+            connection: connection)
     }
 
     /// Whether a caller in `callerWorkspace` with `permission` there may see and use this service.
