@@ -46,7 +46,8 @@ def main():
 
     r = {name: load(os.path.join(args.results, f"{name}.json"))
          for name in ("hypha-default", "imjoy-default", "hypha-off", "imjoy-off", "ceiling", "swift-echo",
-                      "swift-idle", "swift-parse", "swift-list", "swift-list-hypha")}
+                      "swift-idle", "swift-parse", "swift-list", "swift-list-hypha", "wsraw-hypha", "wsraw-imjoy",
+                      "split-hypha", "split-imjoy")}
 
     def metrics(res):
         return {label: (v, unit, hib) for label, v, unit, hib in rpc_bench.key_metrics(res)} if res else {}
@@ -109,6 +110,10 @@ def main():
     target("list_services with 200 clients, Swift client (ms)", slh.get("compact_median_ms"), sls,
            f"{fmt(sls)} ms", "≤ 5 ms", (sls <= 5) if sls is not None else None)
     ratio_target("ws_open (ms)", "connect anonymous ws_open median", 1 / 3, False)
+    wh, wi = (r["wsraw-hypha"] or {}).get("total_us"), (r["wsraw-imjoy"] or {}).get("total_us")
+    q = ratio(wi, wh)
+    target("ws_open, raw socket client (µs)", wh, wi, f"{q:.2f}×" if q else "–", "≤ 0.333333×",
+           (q <= 1 / 3) if q else None)
     se = r["swift-echo"] or {}
     p50 = se.get("p50_us")
     target("Swift ⇄ Swift echo p50 (µs)", None, p50, f"{fmt(p50)} µs", "≤ 80 µs", (p50 <= 80) if p50 else None)
@@ -142,6 +147,36 @@ def main():
                        ("rss_per_client_kib", "server RSS per idle client (KiB)"),
                        ("connect_seconds", "time to connect them all (s)")):
         w(f"| {label} | {fmt(si.get(key))} |")
+    w("")
+
+    # Server-side shares
+    w("## The server's share (measured in the same run)")
+    w("")
+    w("| measurement | Hypha | imjoy | imjoy / Hypha |")
+    w("|---|---:|---:|---:|")
+    sh, sj = r["split-hypha"] or {}, r["split-imjoy"] or {}
+    wrh, wri = r["wsraw-hypha"] or {}, r["wsraw-imjoy"] or {}
+    rows = [
+        ("echo, sequential: server user CPU per call (µs)", sh.get("sequential_user_us_per_call"),
+         sj.get("sequential_user_us_per_call")),
+        ("echo, sequential: server kernel CPU per call (µs)", sh.get("sequential_system_us_per_call"),
+         sj.get("sequential_system_us_per_call")),
+        ("echo, 64 in flight: server user CPU per call (µs)", sh.get("inflight64_user_us_per_call"),
+         sj.get("inflight64_user_us_per_call")),
+        ("echo, 64 in flight: server kernel CPU per call (µs)", sh.get("inflight64_system_us_per_call"),
+         sj.get("inflight64_system_us_per_call")),
+        ("raw-socket ws_open: TCP connect (µs)", wrh.get("connect_us"), wri.get("connect_us")),
+        ("raw-socket ws_open: HTTP upgrade (µs)", wrh.get("upgrade_us"), wri.get("upgrade_us")),
+        ("raw-socket ws_open: auth → connection_info (µs)", wrh.get("auth_us"), wri.get("auth_us")),
+        ("raw-socket ws_open: total (µs)", wrh.get("total_us"), wri.get("total_us")),
+    ]
+    for label, base, new in rows:
+        q = ratio(new, base)
+        w(f"| {label} | {fmt(base)} | {fmt(new)} | {f'{q:.2f}×' if q else '–'} |")
+    w("")
+    w("`echo_cpu_split.py` reads the server's user and system time from /proc around hypha-rpc echo calls (10 ms")
+    w("ticks, so a few µs of resolution per call); `ws_open_raw.py` opens anonymous connections with a plain socket,")
+    w("so the Python client's own ~1.5 ms per `open()` is not in the figure.")
     w("")
 
     # Full comparison tables
@@ -183,6 +218,8 @@ def main():
     w("  On this 2-core VM that kernel share is most of imjoy's CPU per sequential call; see the server CPU per")
     w("  call with 64 in flight (the same work, fewer wake-ups per message) in the tables above.")
     w("- The Python client bounds the call rate and the array throughput; compare server CPU figures to compare servers.")
+    w("- `ws_open` through hypha-rpc includes about 1.5 ms of the client's own work (websockets' handshake, asyncio")
+    w("  scheduling) that no server can remove; the raw-socket row measures what the server adds.")
     w("- `list_services` through the Python client is bounded by the client: hypha-rpc turns every map of the answer")
     w("  into an `ObjectProxy` (munch), about 2.5 µs per value on this machine, so 200 service infos cost it several")
     w("  milliseconds whatever the server does. imjoy lists compact infos (no `service_schema`, which is most of an")

@@ -83,6 +83,13 @@ for mode in default off; do
     "$py" "$bench_dir/rpc_bench.py" --server-url "http://127.0.0.1:$imjoy_port" --server-pid "$imjoy_pid" \
         --ws-compression "$mode" "${bench_args[@]}" --json "$out/imjoy-$mode.json" > "$out/imjoy-$mode.txt"
 done
+echo "==> server-side shares: raw-socket ws_open, and user/kernel CPU per echo call"
+"$py" Benchmarks/ws_open_raw.py --port "$hypha_port" > "$out/wsraw-hypha.json"
+"$py" Benchmarks/ws_open_raw.py --port "$imjoy_port" > "$out/wsraw-imjoy.json"
+"$py" Benchmarks/echo_cpu_split.py --server-url "http://127.0.0.1:$hypha_port" --server-pid "$hypha_pid" \
+    > "$out/split-hypha.json" 2> "$out/split-hypha.log"
+"$py" Benchmarks/echo_cpu_split.py --server-url "http://127.0.0.1:$imjoy_port" --server-pid "$imjoy_pid" \
+    > "$out/split-imjoy.json" 2> "$out/split-imjoy.log"
 echo "==> list_services with 200 Swift clients, against imjoy and Hypha"
 "$bin/imjoy-bench" list --server-url "http://127.0.0.1:$imjoy_port" > "$out/swift-list.json"
 "$bin/imjoy-bench" list --server-url "http://127.0.0.1:$hypha_port" > "$out/swift-list-hypha.json" \

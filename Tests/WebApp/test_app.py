@@ -298,15 +298,19 @@ def test_a_workflow_of_two_ops_runs_is_saved_and_reloaded(app_engine, browser):
     install_from_page(browser, step_plugin("Add Three", "value + 3"))
     install_from_page(browser, step_plugin("Double", "value * 2"))
     browser.find_element(By.ID, "open-workflow").click()
-    panel = wait(browser).until(EC.presence_of_element_located((By.ID, "workflow-panel")))
-    name = panel.find_element(By.CSS_SELECTOR, 'input[aria-label="Workflow name"]')
+    # The panel's window appears first; its form follows once the saved workflows are listed.
+    name = wait(browser).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, '#workflow-panel input[aria-label="Workflow name"]')))
     name.clear()
     name.send_keys("add then double")
-    for plugin in ["Add Three", "Double"]:
+    step_items = "#workflow-panel ol.steps li"
+    for count, plugin in enumerate(["Add Three", "Double"], start=1):
         picker = browser.find_element(By.CSS_SELECTOR, '#workflow-panel select[aria-label="Plugin to add"]')
         browser.execute_script("arguments[0].value = arguments[1]", picker, plugin)
         browser.find_element(By.XPATH, '//section[@id="workflow-panel"]//button[text()="Add step"]').click()
-    steps = [li.get_attribute("data-plugin") for li in browser.find_elements(By.CSS_SELECTOR, "#workflow-panel ol.steps li")]
+        # Each step re-renders the panel (after an RPC round trip): wait for it before the next one.
+        wait(browser).until(lambda d, n=count: len(d.find_elements(By.CSS_SELECTOR, step_items)) == n)
+    steps = [li.get_attribute("data-plugin") for li in browser.find_elements(By.CSS_SELECTOR, step_items)]
     assert steps == ["Add Three", "Double"]
     browser.find_element(By.XPATH, '//section[@id="workflow-panel"]//button[text()="Run workflow"]').click()
     result = wait(browser, 180).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#workflow-result pre")))

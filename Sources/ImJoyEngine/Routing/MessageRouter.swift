@@ -19,21 +19,27 @@ struct MessageRouter: Sendable {
     let logger: Logger
 
     /// Event types only the engine may send: clients trust them (they fail pending calls on them).
-    static let serverEvents: Set<String> = [
-        "client_connected", "client_disconnected", "client_updated", "service_added", "service_removed",
-        "service_updated", "peer_not_found", "force-exit",
-    ]
+    static func isServerEvent(_ type: String) -> Bool {
+        switch type {
+        case "method": false  // nearly every frame: answered first
+        case "client_connected", "client_disconnected", "client_updated", "service_added", "service_removed",
+            "service_updated", "peer_not_found", "force-exit":
+            true
+        default: type.hasPrefix("workspace_")
+        }
+    }
 
     /// Routes a frame sent by `sender`.
     func route(_ frame: ByteBuffer, from sender: ClientConnection) throws(RouteError) {
         let header = try RoutingHeader.parse(frame)
         let rawTo = header.to ?? ""
-        let to = rawTo == "*" ? "\(sender.workspace)/*" : Address.absolute(rawTo, in: sender.workspace)
+        let isOwnBroadcast = rawTo == "*"
+        let to = isOwnBroadcast ? "\(sender.workspace)/*" : Address.absolute(rawTo, in: sender.workspace)
         let type = header.type ?? ""
-        if Self.serverEvents.contains(type) || type.hasPrefix("workspace_") {
+        if Self.isServerEvent(type) {
             throw RouteError("Refused message: '\(type)' events come from the engine only", session: header.session, target: to)
         }
-        if to.hasSuffix("/*"), to != "\(sender.workspace)/*" {
+        if !isOwnBroadcast, to.hasSuffix("/*"), to != "\(sender.workspace)/*" {
             throw RouteError(
                 "Refused message: events go to your own workspace (to: \"*\"), not to \(to)", session: header.session,
                 target: to)
