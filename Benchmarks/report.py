@@ -47,7 +47,7 @@ def main():
     r = {name: load(os.path.join(args.results, f"{name}.json"))
          for name in ("hypha-default", "imjoy-default", "hypha-off", "imjoy-off", "ceiling", "swift-echo",
                       "swift-idle", "swift-parse", "swift-list", "swift-list-hypha", "wsraw-hypha", "wsraw-imjoy",
-                      "split-hypha", "split-imjoy")}
+                      "split-hypha", "split-imjoy", "memory-hypha", "memory-imjoy")}
 
     def metrics(res):
         return {label: (v, unit, hib) for label, v, unit, hib in rpc_bench.key_metrics(res)} if res else {}
@@ -165,6 +165,12 @@ def main():
          sj.get("inflight64_user_us_per_call")),
         ("echo, 64 in flight: server kernel CPU per call (µs)", sh.get("inflight64_system_us_per_call"),
          sj.get("inflight64_system_us_per_call")),
+        ("idle server, resident memory (KiB)", (r["memory-hypha"] or {}).get("VmRSS"),
+         (r["memory-imjoy"] or {}).get("VmRSS")),
+        ("idle server, private memory: RssAnon (KiB)", (r["memory-hypha"] or {}).get("RssAnon"),
+         (r["memory-imjoy"] or {}).get("RssAnon")),
+        ("idle server, file-backed pages (code, libraries): RssFile (KiB)", (r["memory-hypha"] or {}).get("RssFile"),
+         (r["memory-imjoy"] or {}).get("RssFile")),
         ("raw-socket ws_open: TCP connect (µs)", wrh.get("connect_us"), wri.get("connect_us")),
         ("raw-socket ws_open: HTTP upgrade (µs)", wrh.get("upgrade_us"), wri.get("upgrade_us")),
         ("raw-socket ws_open: auth → connection_info (µs)", wrh.get("auth_us"), wri.get("auth_us")),
@@ -174,9 +180,10 @@ def main():
         q = ratio(new, base)
         w(f"| {label} | {fmt(base)} | {fmt(new)} | {f'{q:.2f}×' if q else '–'} |")
     w("")
-    w("`echo_cpu_split.py` reads the server's user and system time from /proc around hypha-rpc echo calls (10 ms")
-    w("ticks, so a few µs of resolution per call); `ws_open_raw.py` opens anonymous connections with a plain socket,")
-    w("so the Python client's own ~1.5 ms per `open()` is not in the figure.")
+    w("`echo_cpu_split.py` reads the server's user and system time from /proc around hypha-rpc echo calls, the")
+    w("service in its own process as in rpc_bench.py (10 ms ticks: a few µs of resolution per call, and the kernel")
+    w("charges a tick to whichever mode it interrupts); `ws_open_raw.py` opens anonymous connections with a plain")
+    w("socket, so the Python client's own ~1.5 ms per `open()` is not in the figure.")
     w("")
 
     # Full comparison tables

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks the engine against the real Python Hypha server, in one run, with the same clients.
 #
-#   Benchmarks/run.sh                 # full run (about 25 minutes on 2 cores), rewrites BENCHMARKS.md
+#   Benchmarks/run.sh                 # full run (about 10 minutes on 2 cores), rewrites BENCHMARKS.md
 #   BENCH_QUICK=1 Benchmarks/run.sh   # smaller counts and arrays, for a quick look (about 8 minutes)
 #
 # It builds `imjoy` and `imjoy-bench` in release mode, installs Hypha 0.21.137 and hypha-rpc 0.21.47 into a
@@ -75,6 +75,14 @@ echo "==> bare websocket ceiling"
 
 start_hypha
 start_imjoy rpc
+sleep 2
+memory() { # pid: the idle server's resident memory, split into private (anonymous) and file-backed pages
+    "$py" -c 'import json, sys
+fields = dict(line.split(":", 1) for line in open(f"/proc/{sys.argv[1]}/status"))
+print(json.dumps({k: int(fields[k].split()[0]) for k in ("VmRSS", "RssAnon", "RssFile", "RssShmem") if k in fields}))' "$1"
+}
+memory "$hypha_pid" > "$out/memory-hypha.json"
+memory "$imjoy_pid" > "$out/memory-imjoy.json"
 for mode in default off; do
     echo "==> rpc_bench against Hypha (compression: $mode)"
     "$py" "$bench_dir/rpc_bench.py" --server-url "http://127.0.0.1:$hypha_port" --server-pid "$hypha_pid" \
@@ -87,9 +95,9 @@ echo "==> server-side shares: raw-socket ws_open, and user/kernel CPU per echo c
 "$py" Benchmarks/ws_open_raw.py --port "$hypha_port" > "$out/wsraw-hypha.json"
 "$py" Benchmarks/ws_open_raw.py --port "$imjoy_port" > "$out/wsraw-imjoy.json"
 "$py" Benchmarks/echo_cpu_split.py --server-url "http://127.0.0.1:$hypha_port" --server-pid "$hypha_pid" \
-    > "$out/split-hypha.json" 2> "$out/split-hypha.log"
+    --json "$out/split-hypha.json" > "$out/split-hypha.log" 2>&1
 "$py" Benchmarks/echo_cpu_split.py --server-url "http://127.0.0.1:$imjoy_port" --server-pid "$imjoy_pid" \
-    > "$out/split-imjoy.json" 2> "$out/split-imjoy.log"
+    --json "$out/split-imjoy.json" > "$out/split-imjoy.log" 2>&1
 echo "==> list_services with 200 Swift clients, against imjoy and Hypha"
 "$bin/imjoy-bench" list --server-url "http://127.0.0.1:$imjoy_port" > "$out/swift-list.json"
 "$bin/imjoy-bench" list --server-url "http://127.0.0.1:$hypha_port" > "$out/swift-list-hypha.json" \
