@@ -157,8 +157,12 @@ final class RPCSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         let engine = engine
         let promise = context.eventLoop.makePromise(of: ClientConnection.self)
         let remoteHost = context.channel.remoteAddress?.ipAddress
-        promise.completeWithTask {
-            try await engine.connect(authFrame: text, sink: sink, remoteHost: remoteHost).connection
+        Task(executorPreference: EventLoopTaskExecutor(eventLoop: context.eventLoop)) {
+            do {
+                promise.succeed(try await engine.connect(authFrame: text, sink: sink, remoteHost: remoteHost).connection)
+            } catch {
+                promise.fail(error)
+            }
         }
         let loopBoundSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
         promise.futureResult.whenComplete { result in
