@@ -65,13 +65,16 @@ public struct ServiceEntry: Sendable {
         stored["config"] = .map(config)
         stored["id"] = .string("\(workspace)/\(clientID):\(serviceID)")
         stored["app_id"] = .string(appID)
+        let encoded = MessagePackEncoder.encode(.map(stored))
         var summary = stored
         summary["service_schema"] = nil
         return ServiceEntry(
             id: "\(workspace)/\(clientID):\(serviceID)", workspace: workspace, clientID: clientID, serviceID: serviceID,
             appID: appID, type: info["type"]?.stringValue ?? "generic", visibility: visibility,
             authorizedWorkspaces: config["authorized_workspaces"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-            encodedInfo: MessagePackEncoder.encode(.map(stored)), encodedSummary: MessagePackEncoder.encode(.map(summary)),
+            encodedInfo: encoded,
+            // Data is copy-on-write: an info without a schema shares its bytes instead of encoding them twice.
+            encodedSummary: summary.count == stored.count ? encoded : MessagePackEncoder.encode(.map(summary)),
             connection: connection)
     }
 

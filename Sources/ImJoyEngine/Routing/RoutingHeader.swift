@@ -76,15 +76,13 @@ struct RoutingHeader {
 
     /// The header re-encoded with trusted `to`, `from`, `ws` and `user` (already-encoded bytes).
     func rewritten(to: String, from: String, workspace: String, user: [UInt8]) -> ByteBuffer {
-        var keptCount = 0
-        for entry in map.entries {
-            if case .string(let key) = entry.key, Self.isTrusted(key) { continue }
-            keptCount += 1
+        let kept = map.entries.filter { entry in
+            guard case .string(let key) = entry.key else { return true }
+            return !Self.isTrusted(key)
         }
         var writer = MessagePackWriter(reservingCapacity: 160 + to.utf8.count + from.utf8.count + user.count)
-        writer.writeMapHeader(count: keptCount + 4)
-        for entry in map.entries {
-            if case .string(let key) = entry.key, Self.isTrusted(key) { continue }
+        writer.writeMapHeader(count: kept.count + 4)
+        for entry in kept {
             writer.write(entry.key)
             writer.write(entry.value)
         }
