@@ -3,16 +3,27 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HummingbirdWSClient
 import ImJoyRPC
 import Logging
 import MessagePack
 import NIOCore
+import NIOExecutors
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import NIOWebSocket
 
-/// The socket of an ``ImJoyClient``: handshake, then frames in and out of its ``RPCPeer``.
+/// The socket of an ``ImJoyClient``, straight on a NIO channel: upgrade, handshake, then frames in and out of its
+/// ``RPCPeer``. The receive loop runs on the channel's event loop (``executor``), so a frame reaches the peer and
+/// an answer reaches the socket without a hop to the concurrency pool and back.
 struct ClientConnection: Sendable {
-    let url: String
-    let options: ConnectionOptions
+    let channel: any Channel
+    /// The engine's `connection_info`.
+    let info: [String: MessagePackValue]
+    /// Binary and text frames after the handshake, in arrival order.
+    let inbound: AsyncStream<ClientFrameHandler.Inbound>
+    /// Runs tasks on the channel's event loop.
+    let executor: EventLoopTaskExecutor
     let logger: Logger
 
     /// `http(s)://host[:port][/prefix]` becomes `ws(s)://host[:port][/prefix]/ws`; ws(s) URLs are used as they are.
@@ -25,68 +36,138 @@ struct ClientConnection: Sendable {
         throw ClientError(.invalidURL, "'\(url)' is not a server URL: use http(s)://host:port or ws(s)://host:port/ws")
     }
 
-    /// Sends the peer's frames on the socket.
+    /// Sends the peer's frames on the socket (masked, as a client must).
     struct Transport: RPCTransport {
-        let outbound: WebSocketOutboundWriter
+        let channel: any Channel
 
         func send(_ frame: Data) async throws {
-            try await outbound.write(.binary(ByteBuffer(bytes: frame)))
+            var buffer = channel.allocator.buffer(capacity: frame.count)
+            buffer.writeBytes(frame)
+            try await channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .binary, maskKey: .random(), data: buffer))
+                .get()
         }
     }
 
-    /// Connects and serves the socket until it closes or the task is cancelled. `ready` receives the
-    /// connected client, or the reason the handshake failed.
-    func run(ready: @escaping @Sendable (Result<ImJoyClient, any Error>) -> Void) async throws {
-        let options = options
-        let logger = logger
+    var transport: Transport { Transport(channel: channel) }
+
+    private enum Upgrade: Sendable {
+        case upgraded(any Channel, EventLoopFuture<String>)
+        case declined
+    }
+
+    /// Connects, upgrades to WebSocket, authenticates and reads `connection_info`.
+    /// - Throws: ``ClientError`` (`.refused` with the engine's reason, `.closed` when the server cannot be reached).
+    static func open(url: String, options: ConnectionOptions, logger: Logger) async throws -> ClientConnection {
+        let endpoint = try WebSocketEndpoint(url)
+        let (inbound, continuation) = AsyncStream<ClientFrameHandler.Inbound>.makeStream()
+        let tls: NIOSSLContext?
         do {
-            _ = try await WebSocketClient.connect(
-                url: url, configuration: .init(maxFrameSize: options.maxMessageSize, autoPing: .enabled(timePeriod: .seconds(20))),
-                logger: logger
-            ) { inbound, outbound, _ in
-                try await outbound.write(.text(Self.authFrame(options)))
-                var messages = inbound.messages(maxSize: options.maxMessageSize).makeAsyncIterator()
-                let info: [String: MessagePackValue]
-                do {
-                    info = try await Self.connectionInfo(from: messages.next())
-                } catch {
-                    ready(.failure(error))
-                    return
-                }
-                let peer = RPCPeer(
-                    configuration: .init(
-                        clientID: info["client_id"]?.stringValue ?? options.clientID,
-                        workspace: info["workspace"]?.stringValue ?? "",
-                        serverBaseURL: info["public_base_url"]?.stringValue ?? "",
-                        managerID: info["manager_id"]?.stringValue, methodTimeout: options.methodTimeout),
-                    transport: Transport(outbound: outbound), logger: logger)
-                ready(.success(ImJoyClient(info: info, peer: peer, outbound: outbound)))
-                // Frames go straight to the peer from this loop (one task hop less than a stream to `run`).
-                await withDiscardingTaskGroup { group in
-                    group.addTask { await peer.serveTimeouts() }
-                    do {
-                        while let message = try await messages.next() {
-                            switch message {
-                            case .binary(let buffer):
-                                for work in await peer.handle(Data(buffer.readableBytesView)) {
-                                    group.addTask { await work() }
-                                }
-                            case .text(let text):
-                                logger.debug("Server message", metadata: ["text": "\(text.prefix(200))"])
-                            }
+            tls = endpoint.usesTLS ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+        } catch {
+            throw ClientError(.closed, "Could not set up TLS for \(url): \(error)")
+        }
+        let maxMessageSize = min(options.maxMessageSize, Int(UInt32.max))
+        let upgrade: EventLoopFuture<Upgrade>
+        do {
+            upgrade = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(10))
+                .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+                .connect(host: endpoint.host, port: endpoint.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            let isAddress = endpoint.host.contains(":") || endpoint.host.allSatisfy { $0.isNumber || $0 == "." }
+                            let handler = try NIOSSLClientHandler(
+                                context: tls, serverHostname: isAddress ? nil : endpoint.host)
+                            try channel.pipeline.syncOperations.addHandler(handler, position: .first)
                         }
-                    } catch {
-                        logger.debug("Connection ended", metadata: ["error": "\(error)"])
+                        return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
+                            configuration: pipeline(
+                                endpoint: endpoint, maxMessageSize: maxMessageSize, inbound: continuation, logger: logger))
                     }
-                    await peer.connectionClosed(reason: "Connection was closed")
-                    group.cancelAll()
+                }
+        } catch {
+            throw ClientError(.closed, "Could not connect to \(url): \(error)")
+        }
+        let channel: any Channel
+        let handshake: EventLoopFuture<String>
+        do {
+            switch try await upgrade.get() {
+            case .upgraded(let upgraded, let answer): (channel, handshake) = (upgraded, answer)
+            case .declined: throw ClientError(.refused, "\(url) did not accept a WebSocket connection")
+            }
+        } catch let error as ClientError {
+            throw error
+        } catch {
+            throw ClientError(.closed, "The WebSocket upgrade with \(url) failed: \(error)")
+        }
+        var auth = channel.allocator.buffer(capacity: 256)
+        auth.writeString(authFrame(options))
+        let info: [String: MessagePackValue]
+        do {
+            try await channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: auth)).get()
+            info = try connectionInfo(from: try await handshake.get())
+        } catch {
+            try? await channel.close()
+            throw error as? ClientError ?? ClientError(.closed, "The handshake with \(url) failed: \(error)")
+        }
+        return ClientConnection(
+            channel: channel, info: info, inbound: inbound, executor: EventLoopTaskExecutor(eventLoop: channel.eventLoop),
+            logger: logger)
+    }
+
+    private static func pipeline(
+        endpoint: WebSocketEndpoint, maxMessageSize: Int, inbound: AsyncStream<ClientFrameHandler.Inbound>.Continuation,
+        logger: Logger
+    ) -> NIOUpgradableHTTPClientPipelineConfiguration<Upgrade> {
+        let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(maxFrameSize: maxMessageSize) { channel, _ in
+            channel.eventLoop.makeCompletedFuture {
+                let handshake = channel.eventLoop.makePromise(of: String.self)
+                try channel.pipeline.syncOperations.addHandlers(
+                    NIOWebSocketFrameAggregator(
+                        minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: .max, maxAccumulatedFrameSize: maxMessageSize),
+                    ClientFrameHandler(inbound: inbound, handshake: handshake, pingInterval: .seconds(20), logger: logger))
+                return .upgraded(channel, handshake.futureResult)
+            }
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: endpoint.hostHeader)
+        let request = HTTPRequestHead(version: .http1_1, method: .GET, uri: endpoint.target, headers: headers)
+        var configuration = NIOUpgradableHTTPClientPipelineConfiguration(
+            upgradeConfiguration: NIOTypedHTTPClientUpgradeConfiguration(
+                upgradeRequestHead: request, upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in channel.eventLoop.makeSucceededFuture(.declined) }))
+        configuration.leftOverBytesStrategy = .forwardBytes
+        return configuration
+    }
+
+    /// Hands frames to `peer` until the socket closes or the task is cancelled, running service calls
+    /// concurrently; then every pending call fails.
+    func serve(_ peer: RPCPeer) async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await peer.serveTimeouts() }
+            for await message in inbound {
+                switch message {
+                case .binary(let buffer):
+                    for work in await peer.handle(Data(buffer.readableBytesView)) {
+                        group.addTask { await work() }
+                    }
+                case .text(let text):
+                    logger.debug("Server message", metadata: ["text": "\(text.prefix(200))"])
                 }
             }
-        } catch {
-            ready(.failure(ClientError(.closed, "Could not connect to \(url): \(error)")))
-            throw error
+            await peer.connectionClosed(reason: "Connection was closed")
+            group.cancelAll()
         }
-        ready(.failure(ClientError(.closed, "The connection to \(url) closed")))
+    }
+
+    /// Starts a normal close and waits (at most `timeout`) for the server to answer it; then the socket is closed.
+    func close(timeout: Duration = .seconds(2)) async {
+        channel.pipeline.fireUserInboundEventTriggered(ClientCloseEvent())
+        let deadline = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)) {
+            [channel] in channel.close(promise: nil)
+        }
+        try? await channel.closeFuture.get()
+        deadline.cancel()
     }
 
     static func authFrame(_ options: ConnectionOptions) -> String {
@@ -97,8 +178,8 @@ struct ClientConnection: Sendable {
     }
 
     /// Reads `connection_info`, or turns an `{"type": "error"}` frame into ``ClientError/Code/refused``.
-    static func connectionInfo(from message: WebSocketMessage?) throws -> [String: MessagePackValue] {
-        guard case .text(let text)? = message, case .map(let map)? = JSONText.value(from: text) else {
+    static func connectionInfo(from text: String) throws -> [String: MessagePackValue] {
+        guard case .map(let map)? = JSONText.value(from: text) else {
             throw ClientError(.protocolViolation, "The server did not answer the handshake with a JSON text frame")
         }
         var info: [String: MessagePackValue] = [:]

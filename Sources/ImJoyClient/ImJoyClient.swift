@@ -3,12 +3,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HummingbirdWSClient
 public import ImJoyRPC
 public import Logging
 public import MessagePack
-import NIOCore
-import NIOWebSocket
 
 /// A Swift program's connection to an ImJoy engine (or any Hypha-protocol server): register services made of
 /// Swift closures, find and call other peers' services.
@@ -34,13 +31,13 @@ public final class ImJoyClient: Sendable {
     public let connectionInfo: [String: MessagePackValue]
     /// The RPC peer under this client (for advanced use: raw calls, event handlers).
     public let peer: RPCPeer
-    private let outbound: WebSocketOutboundWriter
+    private let connection: ClientConnection
 
     /// `"<workspace>/<client_id>"`.
     public var address: String { "\(workspace)/\(clientID)" }
 
-    init(info: [String: MessagePackValue], peer: RPCPeer, outbound: WebSocketOutboundWriter) {
-        self.outbound = outbound
+    init(info: [String: MessagePackValue], peer: RPCPeer, connection: ClientConnection) {
+        self.connection = connection
         self.connectionInfo = info
         self.workspace = info["workspace"]?.stringValue ?? ""
         self.clientID = info["client_id"]?.stringValue ?? ""
@@ -50,48 +47,47 @@ public final class ImJoyClient: Sendable {
     }
 
     /// Connects, runs `body` with the connected client, then disconnects.
+    ///
+    /// `body`, the client's service functions and its receive loop run on the connection's event loop (a task
+    /// executor preference), so a call and its answer cross no thread besides the socket's. Keep them from
+    /// blocking: move long CPU work off the loop, e.g. `await withTaskExecutorPreference(globalConcurrentExecutor) { … }`.
     /// - Throws: ``ClientError`` when the engine refuses the connection, or what `body` throws.
     public static func withConnection<T: Sendable>(
         to url: String, options: ConnectionOptions = ConnectionOptions(), logger: Logger = Logger(label: "imjoy.client"),
         _ body: @Sendable (ImJoyClient) async throws -> T
     ) async throws -> T {
-        let socketURL = try ClientConnection.socketURL(for: url)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            let (ready, readyContinuation) = AsyncStream<Result<ImJoyClient, any Error>>.makeStream()
-            group.addTask {
-                try await ClientConnection(url: socketURL, options: options, logger: logger).run { result in
-                    readyContinuation.yield(result)
-                    readyContinuation.finish()
+        let connection = try await ClientConnection.open(
+            url: try ClientConnection.socketURL(for: url), options: options, logger: logger)
+        let info = connection.info
+        let peer = RPCPeer(
+            configuration: .init(
+                clientID: info["client_id"]?.stringValue ?? options.clientID,
+                workspace: info["workspace"]?.stringValue ?? "",
+                serverBaseURL: info["public_base_url"]?.stringValue ?? "",
+                managerID: info["manager_id"]?.stringValue, methodTimeout: options.methodTimeout),
+            transport: connection.transport, logger: logger)
+        let client = ImJoyClient(info: info, peer: peer, connection: connection)
+        return try await withTaskExecutorPreference(connection.executor) {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { await connection.serve(peer) }
+                let result: Result<T, any Error>
+                do {
+                    try await client.announce()
+                    result = .success(try await body(client))
+                } catch {
+                    result = .failure(error)
                 }
-                return nil
+                // Close the socket politely and give the server a moment to answer; the receive loop then ends.
+                await client.disconnect()
+                group.cancelAll()
+                return try result.get()
             }
-            var iterator = ready.makeAsyncIterator()
-            guard let outcome = await iterator.next() else {
-                throw ClientError(.closed, "The connection to \(url) closed during the handshake")
-            }
-            let client = try outcome.get()
-            let result: Result<T, any Error>
-            do {
-                try await client.announce()
-                result = .success(try await body(client))
-            } catch {
-                result = .failure(error)
-            }
-            // Close the socket politely, give the server a moment to answer, then stop whatever is left.
-            await client.disconnect()
-            group.addTask {
-                try? await Task.sleep(for: .seconds(2))
-                return nil
-            }
-            _ = try? await group.next()
-            group.cancelAll()
-            return try result.get()
         }
     }
 
     /// Closes the connection (a normal WebSocket close); pending calls fail.
     public func disconnect() async {
-        try? await outbound.close(.normalClosure, reason: "client disconnected")
+        await connection.close()
     }
 
     /// Registers the built-in service and subscribes to `client_disconnected`, as hypha-rpc does on connect.

@@ -3,6 +3,7 @@ import ImJoyRPC
 import MessagePack
 import Logging
 import NIOCore
+import NIOExecutors
 import NIOWebSocket
 
 /// Serves one RPC WebSocket on its event loop: the handshake (PROTOCOL.md §1.2), then every message handed to

@@ -1,5 +1,5 @@
 import Foundation
-import ImJoyClient
+@testable import ImJoyClient
 import ImJoyRPC
 import ImJoyTesting
 import Testing
@@ -100,5 +100,30 @@ struct SwiftClientTests {
             try await ImJoyClient.withConnection(to: "ftp://nowhere") { _ in }
         }
         #expect(error.code == .invalidURL)
+    }
+
+    @Test("socket URLs are split into host, port and request target")
+    func endpoints() throws {
+        #expect(
+            try WebSocketEndpoint("ws://127.0.0.1:9527/ws")
+                == WebSocketEndpoint(host: "127.0.0.1", port: 9527, target: "/ws", usesTLS: false))
+        let tls = try WebSocketEndpoint("wss://engine.example.org/prefix/ws?x=1")
+        #expect(tls == WebSocketEndpoint(host: "engine.example.org", port: 443, target: "/prefix/ws?x=1", usesTLS: true))
+        #expect(tls.hostHeader == "engine.example.org")
+        let v6 = try WebSocketEndpoint("ws://[::1]:8080")
+        #expect(v6 == WebSocketEndpoint(host: "::1", port: 8080, target: "/", usesTLS: false))
+        #expect(v6.hostHeader == "[::1]:8080")
+        #expect(throws: ClientError.self) { try WebSocketEndpoint("ws://host:99999/ws") }
+        #expect(throws: ClientError.self) { try WebSocketEndpoint("ws://[::1/ws") }
+        #expect(throws: ClientError.self) { try WebSocketEndpoint("ws:///ws") }
+    }
+
+    @Test("an unreachable server is one clear error", .timeLimit(.minutes(1)))
+    func unreachable() async throws {
+        let error = try await #require(throws: ClientError.self) {
+            try await ImJoyClient.withConnection(to: "http://127.0.0.1:1") { _ in }
+        }
+        #expect(error.code == .closed)
+        #expect(error.message.hasPrefix("Could not connect to ws://127.0.0.1:1/ws: "))
     }
 }
