@@ -62,8 +62,9 @@ struct RunningEngineFile: Codable {
 enum EngineConnection {
     /// Connects as the engine's owner (or with `--token`) to `workspace`, runs `body` with the client and the
     /// `public/plugin-engine` service, and disconnects (stopping an embedded engine).
+    /// An embedded engine runs native-python plugins only when `pluginRuntime` is given (`imjoy run`).
     static func run<T: Sendable>(
-        _ options: EngineOptions, workspace: String? = nil,
+        _ options: EngineOptions, workspace: String? = nil, pluginRuntime: PluginRuntimeOptions? = nil,
         _ body: @escaping @Sendable (ImJoyClient, RemoteService) async throws -> T
     ) async throws -> T {
         LoggingSystem.bootstrap { label in
@@ -76,7 +77,7 @@ enum EngineConnection {
             let token = try options.token ?? adminToken(data, server: server)
             return try await connect(server, token: token, workspace: workspace, body)
         }
-        return try await withEmbeddedEngine(data) { url, token in
+        return try await withEmbeddedEngine(data, pluginRuntime: pluginRuntime) { url, token in
             try await connect(url, token: token, workspace: workspace, body)
         }
     }
@@ -102,18 +103,24 @@ enum EngineConnection {
                 return try await body(client, engine)
             }
         } catch let error as ClientError {
-            throw CommandFailure("cannot use the engine at \(url): \(error.message)")
+            throw CommandFailure(
+                "cannot use the engine at \(url): \(error.message)",
+                exitCode: error.code == .closed ? ExitCodes.engineUnavailable : 1)
         }
     }
 
-    /// Runs an engine with no plugin processes on 127.0.0.1 (free port) for the duration of `body`.
+    /// Runs an engine on 127.0.0.1 (free port) for the duration of `body`; with plugin processes only when
+    /// `pluginRuntime` is given.
     private static func withEmbeddedEngine<T: Sendable>(
-        _ data: URL, _ body: @escaping @Sendable (_ url: String, _ token: String) async throws -> T
+        _ data: URL, pluginRuntime: PluginRuntimeOptions?,
+        _ body: @escaping @Sendable (_ url: String, _ token: String) async throws -> T
     ) async throws -> T {
         let logger = Logger(label: "imjoy.embedded")
+        let plugins = pluginRuntime?.settings(
+            dataURL: data, environment: ProcessInfo.processInfo.environment, logger: logger)
         let engine = try await Engine.make(
             configuration: EngineConfiguration(
-                publicBaseURL: "http://127.0.0.1:0", dataDirectory: data, allowsAnonymous: false,
+                publicBaseURL: "http://127.0.0.1:0", dataDirectory: data, plugins: plugins, allowsAnonymous: false,
                 pluginRepositoryDirectory: PythonRuntimeLocator.locateFolder("plugins", containing: "manifest.imjoy.json")),
             logger: logger)
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
@@ -147,10 +154,14 @@ enum EngineConnection {
     }
 }
 
-/// A command that ran but failed: printed as one line, exit code 1.
+/// A command that ran but failed: printed as one line (`Error: …`), exit code 1 unless it says otherwise.
 struct CommandFailure: Error, CustomStringConvertible {
     var description: String
-    init(_ message: String) { description = message }
+    var exitCode: Int32
+    init(_ message: String, exitCode: Int32 = 1) {
+        description = message
+        self.exitCode = exitCode
+    }
 }
 
 extension RPCValue {

@@ -69,28 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Network threads. One is fastest for RPC routing on small machines; add more for TLS or many cores.")
     var threads = 1
 
-    @Option(help: "Python interpreter plugin environments are made from.")
-    var python = "python3"
-
-    @Option(help: "Environment installer: auto (uv, installed on first use; else venv + pip), uv or pip.")
-    var installer = "auto"
-
-    @Flag(help: "Install plugin requirements only from the local cache and --wheelhouse (no network).")
-    var offline = false
-
-    @Option(help: "A folder of wheels to install plugin requirements from (the only source with --offline).")
-    var wheelhouse: String?
-
-    @Option(name: .customLong("cache-dir"), help: "The installers' cache and the engine's tools (default: DATA_DIR/cache).")
-    var cacheDirectory: String?
-
-    @Option(name: .customLong("setup-timeout"), help: "Seconds a plugin's script and setup() may take before its start fails.")
-    var setupTimeout: Double = 120
-
-    @Option(
-        name: .customLong("python-runtime"),
-        help: "The Python plugin runtime folder (python/ of this repository; found next to the binary by default).")
-    var pythonRuntime: String?
+    @OptionGroup var runtime: PluginRuntimeOptions
 
     @Flag(name: .customLong("no-plugins"), help: "Do not run native-python plugins (no public/plugin-engine service).")
     var noPlugins = false
@@ -107,12 +86,6 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port (0-65535)") }
         guard (1...64).contains(threads) else { throw ValidationError("--threads \(threads) must be between 1 and 64") }
-        guard InstallerPreference(rawValue: installer) != nil else {
-            throw ValidationError("--installer \(installer) is not one of auto, uv, pip")
-        }
-        guard setupTimeout > 0, setupTimeout <= 86_400 else {
-            throw ValidationError("--setup-timeout \(setupTimeout) must be between 0 and 86400 seconds")
-        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical")
         }
@@ -171,25 +144,9 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("Engine stopped")
     }
 
-    /// The plugin engine's settings, or `nil` (with a warning saying why) when plugins cannot run.
+    /// The plugin engine's settings, or `nil` when plugins are off or cannot run.
     private func pluginSettings(dataURL: URL, environment: [String: String], logger: Logger) -> PluginEngineSettings? {
-        guard !noPlugins else { return nil }
-        let runtime = pythonRuntime.map { URL(fileURLWithPath: Self.expandingHome($0, environment)) }
-            ?? PythonRuntimeLocator.locate(environment: environment)
-        guard let runtime, PythonRuntimeLocator.isRuntime(runtime) else {
-            logger.warning(
-                "Native-python plugins are off: the Python runtime (python/imjoy/runner.py) was not found",
-                metadata: ["fix": "pass --python-runtime /path/to/imjoy/python or set IMJOY_PYTHON_RUNTIME"])
-            return nil
-        }
-        let cache = URL(fileURLWithPath: Self.expandingHome(cacheDirectory ?? dataURL.appendingPathComponent("cache").path, environment))
-        return PluginEngineSettings(
-            dataDirectory: dataURL, runtimeDirectory: runtime,
-            environments: EnvironmentSettings(
-                environmentsDirectory: dataURL.appendingPathComponent("envs"), cacheDirectory: cache, basePython: python,
-                installer: InstallerPreference(rawValue: installer) ?? .auto, offline: offline,
-                wheelhouse: wheelhouse.map { Self.expandingHome($0, environment) }, processEnvironment: environment),
-            processEnvironment: environment, setupTimeout: .milliseconds(Int64(setupTimeout * 1000)))
+        noPlugins ? nil : runtime.settings(dataURL: dataURL, environment: environment, logger: logger)
     }
 
     static func expandingHome(_ path: String, _ environment: [String: String]) -> String {

@@ -89,6 +89,9 @@ public struct PluginFetcher: Sendable {
     public func text(at url: String) async throws -> String {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "User-Agent", value: "imjoy-swift")
+        // No idle keep-alive connection left behind: fetches are rare, and a pooled connection to this engine's own
+        // server (its plugin repository) would hold the server's graceful shutdown open.
+        request.headers.add(name: "Connection", value: "close")
         let response: HTTPClientResponse
         do {
             response = try await client.execute(request, timeout: .seconds(Int64(timeout.components.seconds)))

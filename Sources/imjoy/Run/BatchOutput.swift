@@ -1,0 +1,130 @@
+import Foundation
+import ImJoyRPC
+import MessagePack
+
+/// What `imjoy run` did with every input.
+struct BatchOutcome: Sendable {
+    struct InputResult: Sendable {
+        var input: String
+        var ok: Bool
+        var seconds: Double
+        /// The numbers and texts of the result, by key, in the result's order.
+        var values: [(String, String)] = []
+        var files: [String] = []
+        var error: String?
+        /// The whole error (a traceback), printed with --verbose.
+        var detail: String?
+    }
+
+    var results: [InputResult]
+
+    var failures: Int { results.count(where: { !$0.ok }) }
+
+    /// The columns beyond input, status and seconds: every scalar key, in first-seen order.
+    var valueColumns: [String] {
+        var seen: [String] = []
+        for result in results {
+            for (key, _) in result.values where !seen.contains(key) { seen.append(key) }
+        }
+        return seen
+    }
+
+    /// The summary as rows of cells (header first).
+    func rows() -> [[String]] {
+        let columns = valueColumns
+        var rows = [["input", "status", "seconds"] + columns + ["error"]]
+        for result in results {
+            let values = Dictionary(result.values, uniquingKeysWith: { first, _ in first })
+            rows.append(
+                [result.input, result.ok ? "ok" : "failed", String(format: "%.2f", result.seconds)]
+                    + columns.map { values[$0] ?? "" } + [result.error ?? ""])
+        }
+        return rows
+    }
+
+    /// The summary as a table for the terminal.
+    func table() -> String {
+        let all = rows()
+        let header = all[0].map { $0.uppercased() }
+        return TextTable.render(header: header, rows: Array(all.dropFirst()))
+            + "\n\(results.count - failures) of \(results.count) ok"
+    }
+}
+
+/// Writes results: arrays as `.npy`, lists of rows as `.csv`, and the run's `summary.csv`.
+enum BatchOutput {
+    /// Writes the arrays and tables of `result`; returns the names of the files written.
+    static func write(_ result: RPCValue, stem: String, to folder: URL) throws -> [String] {
+        guard case .object(let object) = result else { return [] }
+        var written: [String] = []
+        for (key, value) in object.entries {
+            let base = "\(stem)_\(safe(key))"
+            switch value {
+            case .ndarray(let array):
+                guard let data = array.npyData else { continue }
+                try save(data, folder.appendingPathComponent(base + ".npy"))
+                written.append(base + ".npy")
+            case .array(let items) where !items.isEmpty && items.allSatisfy({ $0.objectValue != nil }):
+                try save(Data(csv(items.compactMap(\.objectValue)).utf8), folder.appendingPathComponent(base + ".csv"))
+                written.append(base + ".csv")
+            default:
+                continue
+            }
+        }
+        return written
+    }
+
+    /// Writes `summary.csv`: one row per input.
+    static func writeSummary(_ outcome: BatchOutcome, to folder: URL) throws {
+        let text = outcome.rows().map { $0.map(csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        try save(Data(text.utf8), folder.appendingPathComponent("summary.csv"))
+    }
+
+    /// The numbers, texts and booleans at the top of a result (what a summary row shows).
+    static func scalars(of result: RPCValue) -> [(String, String)] {
+        guard case .object(let object) = result else {
+            return scalar(result).map { [("result", $0)] } ?? []
+        }
+        return object.entries.compactMap { key, value in scalar(value).map { (key, $0) } }
+    }
+
+    private static func scalar(_ value: RPCValue) -> String? {
+        switch value {
+        case .int(let v): return String(v)
+        case .double(let v): return v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+        case .string(let v): return v
+        case .bool(let v): return v ? "true" : "false"
+        default: return nil
+        }
+    }
+
+    /// Rows as CSV: the union of their keys (first-seen order) as the header.
+    static func csv(_ rows: [RPCObject]) -> String {
+        var columns: [String] = []
+        for row in rows {
+            for (key, _) in row.entries where !columns.contains(key) { columns.append(key) }
+        }
+        var lines = [columns.map(csvField).joined(separator: ",")]
+        for row in rows {
+            lines.append(columns.map { csvField(row[$0].flatMap(scalar) ?? "") }.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    private static func safe(_ key: String) -> String {
+        String(key.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
+    }
+
+    private static func save(_ data: Data, _ url: URL) throws {
+        do {
+            try data.write(to: url, options: .atomic)
+        } catch {
+            throw CommandFailure("cannot write \(url.path): \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import ImJoyClient
+import ImJoyCore
+import ImJoyRPC
+import MessagePack
+
+/// Runs a ``BatchPlan`` against an engine: installs and starts the plugins, then runs every input through the
+/// steps, one after the other, writing each input's results as soon as it is done.
+struct BatchRunner: Sendable {
+    /// One step, ready to call: the op's `run` and its ctx.config.
+    struct ReadyStep: Sendable {
+        var label: String
+        var run: RPCFunction
+        var config: RPCObject
+    }
+
+    let plan: BatchPlan
+    let steps: [ReadyStep]
+
+    /// Installs what is missing, starts each plugin once and finds each step's op.
+    /// - Throws: ``CommandFailure`` naming the step and the plugin that could not be prepared.
+    static func prepare(_ plan: BatchPlan, client: ImJoyClient, plugins: RemoteService) async throws -> BatchRunner {
+        if let file = plan.pluginFile {
+            _ = try await remote("install \(file)") { try await plugins.call("install", .string(file), kwargs: ["reinstall": true]) }
+        }
+        if plan.installsMissing {
+            let installed = Set(
+                (try await remote("list the installed plugins") { try await plugins.call("list") }).arrayValue?
+                    .compactMap { $0["name"]?.stringValue } ?? [])
+            let repository = "\(client.serverBaseURL)/plugins/manifest.imjoy.json"
+            for (index, step) in plan.steps.enumerated() where !installed.contains(step.plugin) {
+                _ = try await remote(
+                    "step \(index + 1): '\(step.plugin)' is not installed in workspace \(client.workspace) and could not be "
+                        + "installed from the engine's repository (install it with `imjoy install`)"
+                ) { try await plugins.call("install", .string(step.plugin), kwargs: ["repository": .string(repository)]) }
+            }
+        }
+        var apis: [String: RemoteService] = [:]
+        var sources: [String: Plugin] = [:]
+        var ready: [ReadyStep] = []
+        for (index, step) in plan.steps.enumerated() {
+            let where_ = plan.steps.count > 1 ? "step \(index + 1): " : ""
+            if apis[step.plugin] == nil {
+                ProgressLine.note("starting \(step.plugin) (its environment is built on first use)")
+                let api = try await remote("\(where_)could not start '\(step.plugin)'") {
+                    try await plugins.call("start", .string(step.plugin))
+                }
+                apis[step.plugin] = RemoteService(object: api.objectValue ?? [:])
+                let source = try await remote("\(where_)could not read '\(step.plugin)'") {
+                    try await plugins.call("get_source", .string(step.plugin))
+                }
+                sources[step.plugin] = try? PluginLoader.load(source.stringValue ?? "", file: "\(step.plugin).imjoy.html")
+            }
+            let run: RPCFunction
+            var defaults: [String: ConfigNode] = [:]
+            if step.op == nil || step.op == step.plugin {
+                guard let function = apis[step.plugin]?["run"]?.functionValue else {
+                    throw CommandFailure("\(where_)'\(step.plugin)' exports no run function; name one of its ops with --op")
+                }
+                run = function
+                if let config = sources[step.plugin]?.config { defaults = (try? Op.main(of: config).form.defaultValues) ?? [:] }
+            } else {
+                let op = step.op ?? ""
+                let id = "\(serviceID(step.plugin))__\(serviceID(op))"
+                let service = try await remote("\(where_)'\(step.plugin)' has no op '\(op)'") { .object(try await client.getService(id).object) }
+                guard let function = service["run"]?.functionValue else {
+                    throw CommandFailure("\(where_)the op '\(op)' of '\(step.plugin)' has no run function")
+                }
+                run = function
+                if let ui = service["ui"]?.stringValue { defaults = (try? UIForm.parse(ui).defaultValues) ?? [:] }
+            }
+            var config = defaults
+            for entry in step.config { config[entry.key] = entry.value }
+            for setting in plan.settings where setting.step == nil || setting.step == index + 1 {
+                config[setting.key] = setting.value
+            }
+            let object = RPCObject(config.sorted { $0.key < $1.key }.map { ($0.key, Self.rpcValue($0.value)) })
+            ready.append(ReadyStep(label: step.key, run: run, config: object))
+        }
+        return BatchRunner(plan: plan, steps: ready)
+    }
+
+    /// Runs every input (or the steps once, without one).
+    func runAll(progress: ProgressLine) async throws -> BatchOutcome {
+        if let output = plan.output {
+            do {
+                try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+            } catch {
+                throw CommandFailure("cannot create the output folder \(output.path): \(error.localizedDescription)")
+            }
+        }
+        let inputs: [URL?] = plan.inputs.isEmpty ? [nil] : plan.inputs
+        var results: [BatchOutcome.InputResult] = []
+        for (index, input) in inputs.enumerated() {
+            let name = input?.lastPathComponent ?? plan.title
+            progress.started(index: index, of: inputs.count, name: name)
+            let result = await runOne(input)
+            results.append(result)
+            progress.finished(index: index, of: inputs.count, result: result)
+        }
+        progress.done()
+        return BatchOutcome(results: results)
+    }
+
+    private func runOne(_ input: URL?) async -> BatchOutcome.InputResult {
+        let name = input?.lastPathComponent ?? plan.title
+        let stem = input.map { $0.deletingPathExtension().lastPathComponent } ?? "result"
+        let clock = ContinuousClock()
+        let start = clock.now
+        var data: RPCValue = input.map { .object(["path": .string($0.path), "name": .string($0.lastPathComponent)]) } ?? .object([:])
+        do {
+            for step in steps {
+                do {
+                    data = try await step.run.call([.object(["config": .object(step.config), "data": data])], kwargs: nil)
+                } catch {
+                    throw CommandFailure(steps.count > 1 ? "\(step.label): \(RPCValue.message(of: error))" : RPCValue.message(of: error))
+                }
+            }
+            let files = try plan.output.map { try BatchOutput.write(data, stem: stem, to: $0) } ?? []
+            return .init(input: name, ok: true, seconds: Self.seconds(clock.now - start), values: BatchOutput.scalars(of: data), files: files)
+        } catch {
+            let message = (error as? CommandFailure)?.description ?? "\(error)"
+            return .init(
+                input: name, ok: false, seconds: Self.seconds(clock.now - start), error: Self.summary(of: message),
+                detail: message)
+        }
+    }
+
+    /// One line for an error: its first, or for a Python traceback its last (`ValueError: …`), keeping the
+    /// step's label in front.
+    static func summary(of message: String) -> String {
+        let lines = message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard let first = lines.first else { return message }
+        guard let traceback = first.range(of: "Traceback (most recent call last):"), let last = lines.last, lines.count > 1
+        else { return first }
+        return first[..<traceback.lowerBound] + last
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// A call to the plugin engine, with its error turned into one line that says what was being done.
+    static func remote(_ doing: String, _ body: () async throws -> RPCValue) async throws -> RPCValue {
+        do {
+            return try await body()
+        } catch let failure as CommandFailure {
+            throw failure
+        } catch {
+            throw CommandFailure("\(doing): \(RPCValue.message(of: error))")
+        }
+    }
+
+    /// The service id of a plugin or op name, as the Python runtime registers it.
+    static func serviceIDPart(_ name: String) -> String { String(name.map { " .:/".contains($0) ? "_" : $0 }) }
+
+    static func rpcValue(_ node: ConfigNode) -> RPCValue {
+        .encoded(JSONText.value(from: node.json) ?? .nil)
+    }
+}
+
+private func serviceID(_ name: String) -> String { BatchRunner.serviceIDPart(name) }

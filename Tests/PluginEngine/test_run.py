@@ -1,0 +1,128 @@
+"""`imjoy run`: the demo workflow "count nuclei" over a folder of generated images (exact counts known), ops with
+--set, and the one-line errors and exit codes of a wrong flag, a missing file, an unreachable --server and a
+failing plugin."""
+import csv
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from conftest import REPO, binary
+
+WORKFLOW = REPO / "plugins" / "workflows" / "count-nuclei.imjoy.json"
+
+
+def imjoy(*arguments, timeout=900):
+    return subprocess.run([binary(), *map(str, arguments)], capture_output=True, text=True, timeout=timeout)
+
+
+def write_png(path, image):
+    """An 8-bit grayscale PNG, written with zlib only (the test venv has no imaging library)."""
+    height, width = image.shape
+    raw = b"".join(b"\x00" + image[row].tobytes() for row in range(height))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    Path(path).write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def blur(image, sigma):
+    radius = int(3 * sigma)
+    x = np.arange(-radius, radius + 1)
+    kernel = np.exp(-(x ** 2) / (2 * sigma ** 2))
+    kernel /= kernel.sum()
+    rows = np.apply_along_axis(lambda r: np.convolve(r, kernel, mode="same"), 1, image)
+    return np.apply_along_axis(lambda c: np.convolve(c, kernel, mode="same"), 0, rows)
+
+
+def nuclei_image(count, seed, shape=(200, 240)):
+    """`count` separated bright ellipses, blurred, plus noise: generated here, independently of the plugins."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    image = np.zeros(shape)
+    placed = []
+    while len(placed) < count:
+        r = rng.uniform(5, 9)
+        y, x = rng.uniform(r + 4, shape[0] - r - 4), rng.uniform(r + 4, shape[1] - r - 4)
+        if any((y - py) ** 2 + (x - px) ** 2 < (r + pr + 7) ** 2 for py, px, pr in placed):
+            continue
+        placed.append((y, x, r))
+        angle, ratio = rng.uniform(0, np.pi), rng.uniform(0.6, 1.0)
+        dy, dx = yy - y, xx - x
+        u = dx * np.cos(angle) + dy * np.sin(angle)
+        v = -dx * np.sin(angle) + dy * np.cos(angle)
+        image[(u / r) ** 2 + (v / (r * ratio)) ** 2 <= 1] = rng.uniform(0.6, 1.0)
+    image = blur(image, 1.5) + rng.normal(0, 0.05, shape)
+    return (np.clip(image, 0, 1) * 255).astype(np.uint8)
+
+
+def test_count_nuclei_workflow_over_a_folder(tmp_path, cache_dir):
+    images = tmp_path / "images"
+    images.mkdir()
+    expected = {"nuclei-03": 3, "nuclei-08": 8, "nuclei-13": 13, "nuclei-21": 21, "nuclei-34": 34}
+    for seed, (name, count) in enumerate(expected.items()):
+        write_png(images / f"{name}.png", nuclei_image(count, seed))
+    out = tmp_path / "out"
+    result = imjoy("run", WORKFLOW, "--input", images, "--output", out,
+                   "--data-dir", tmp_path / "data", "--cache-dir", cache_dir)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["INPUT", "STATUS", "SECONDS", "NAME", "DTYPE", "COUNT", "THRESHOLD", "ERROR"]
+    assert lines[-1] == "5 of 5 ok"
+    with open(out / "summary.csv") as summary:
+        rows = list(csv.DictReader(summary))
+    assert [row["input"] for row in rows] == [f"{name}.png" for name in expected]
+    for row in rows:
+        stem = row["input"][: -len(".png")]
+        count = int(row["count"])
+        assert row["status"] == "ok"
+        assert abs(count - expected[stem]) <= 0.05 * expected[stem], (stem, count)
+        labels = np.load(out / f"{stem}_mask.npy")
+        assert labels.shape == (200, 240) and labels.dtype == np.uint16
+        assert len(np.unique(labels)) - 1 == count
+        with open(out / f"{stem}_table.csv") as table:
+            measured = list(csv.DictReader(table))
+        assert len(measured) == count
+        assert set(measured[0]) >= {"label", "area", "mean_intensity", "centroid_y", "centroid_x"}
+        assert all(int(m["area"]) > 30 for m in measured)
+    # Progress went to standard error, one line per input (not a terminal here).
+    assert [line for line in result.stderr.splitlines() if line.startswith("[")][-1].startswith("[5/5] nuclei-34.png: ok")
+
+
+def test_ops_with_settings_and_the_errors_of_a_failing_step(tmp_path, cache_dir):
+    data = tmp_path / "data"
+    common = ("--data-dir", data, "--cache-dir", cache_dir)
+    generated = imjoy("run", REPO / "plugins" / "Nuclei-Counter.imjoy.html", "--op", "Synthetic Nuclei",
+                      "--set", "count=7", "--set", "seed=3", "--output", tmp_path / "gen", *common)
+    assert generated.returncode == 0, generated.stderr
+    with open(tmp_path / "gen" / "summary.csv") as summary:
+        rows = list(csv.DictReader(summary))
+    assert [(r["input"], r["status"], r["name"], r["expected_count"]) for r in rows] == [
+        ("Nuclei Counter", "ok", "synthetic-7-3", "7")]
+    image = np.load(tmp_path / "gen" / "result_image.npy")
+    np.save(tmp_path / "seven.npy", image)
+    counted = imjoy("run", "Nuclei Counter", "--input", tmp_path / "seven.npy", "--set", "sigma=1.5", *common)
+    assert counted.returncode == 2, counted.stdout  # "Nuclei Counter" reads ctx.data.image, not a path
+    assert "Nuclei Counter needs an image in ctx.data['image'] (run Image Reader first)" in counted.stdout
+    assert counted.stderr.splitlines()[-1] == "Error: 1 of 1 inputs failed (see the summary above)"
+
+
+def test_usage_and_input_errors_are_one_line_with_documented_codes(tmp_path):
+    wrong = imjoy("run", WORKFLOW, "--inptu", "x")
+    assert wrong.returncode == 64
+    assert wrong.stderr.splitlines()[0] == "Error: Unknown option '--inptu'. Did you mean '--input'?"
+    missing = imjoy("run", WORKFLOW, "--input", tmp_path / "nowhere.png", "--data-dir", tmp_path / "d")
+    assert (missing.returncode, missing.stderr) == (66, f"Error: no input file or folder at {tmp_path / 'nowhere.png'}\n")
+    no_target = imjoy("run", tmp_path / "nothing.imjoy.json", "--data-dir", tmp_path / "d")
+    assert (no_target.returncode, no_target.stderr) == (66, f"Error: no workflow or plugin file at {tmp_path / 'nothing.imjoy.json'}\n")
+    unreachable = imjoy("run", WORKFLOW, "--server", "http://127.0.0.1:1", "--token", "t", "--data-dir", tmp_path / "d")
+    assert unreachable.returncode == 69
+    assert len(unreachable.stderr.splitlines()) == 1
+    assert unreachable.stderr.startswith("Error: cannot use the engine at http://127.0.0.1:1: Could not connect to ws://127.0.0.1:1/ws")
+    with_op = imjoy("run", WORKFLOW, "--op", "x")
+    assert with_op.returncode == 64
+    assert with_op.stderr.splitlines()[0] == "Error: --op cannot be used with a workflow: its steps name their ops"
