@@ -126,3 +126,29 @@ def test_usage_and_input_errors_are_one_line_with_documented_codes(tmp_path):
     with_op = imjoy("run", WORKFLOW, "--op", "x")
     assert with_op.returncode == 64
     assert with_op.stderr.splitlines()[0] == "Error: --op cannot be used with a workflow: its steps name their ops"
+
+
+def test_imjoy_new_makes_plugins_that_validate_and_a_native_one_runs(tmp_path, cache_dir):
+    kinds = ["window", "web-worker", "iframe", "native-python", "web-python"]
+    for kind in kinds:
+        made = imjoy("new", kind, f"Fresh {kind}", "--output-dir", tmp_path)
+        assert made.returncode == 0, made.stderr
+        assert made.stdout.splitlines()[0] == f'created {tmp_path / f"Fresh-{kind}.imjoy.html"} ({kind} plugin "Fresh {kind}")'
+    checked = imjoy("validate", tmp_path)
+    assert checked.returncode == 0, checked.stdout
+    assert sorted(checked.stdout.splitlines()) == sorted(f"ok Fresh {kind} {kind} 0.1.0" for kind in kinds)
+    again = imjoy("new", "window", "Fresh window", "--output-dir", tmp_path)
+    assert (again.returncode, again.stderr) == (1, f"Error: {tmp_path / 'Fresh-window.imjoy.html'} exists; pass --force to overwrite it\n")
+    wrong = imjoy("new", "quantum-python", "X")
+    assert wrong.returncode == 64
+    assert wrong.stderr.splitlines()[0] == (
+        "Error: 'quantum-python' is not a type `imjoy new` scaffolds; use one of window, web-worker, iframe, native-python, web-python")
+    # Both Python types start and run headless (web-python on the engine's Python).
+    for kind in ["native-python", "web-python"]:
+        ran = imjoy("run", tmp_path / f"Fresh-{kind}.imjoy.html", "--set", "factor=3", "--output", tmp_path / kind,
+                    "--data-dir", tmp_path / "data", "--cache-dir", cache_dir)
+        assert ran.returncode == 0, ran.stderr
+        assert ran.stdout.splitlines()[-1] == "1 of 1 ok", ran.stdout
+        with open(tmp_path / kind / "summary.csv") as summary:
+            rows = list(csv.DictReader(summary))
+        assert [(r["status"], r["factor"]) for r in rows] == [("ok", "3")]

@@ -5,6 +5,7 @@ Screenshots of each step go to test-artifacts/."""
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -564,3 +565,33 @@ def test_a_dropped_file_runs_through_the_plugin_whose_inputs_accept_it_or_a_work
     browser.find_element(By.XPATH, '//dialog//button[text()="Run"]').click()
     wait(browser, 120).until(lambda d: '"words": 5' in d.find_element(By.CSS_SELECTOR, "#workflow-result pre").text)
     assert console_errors(browser) == []
+
+
+@pytest.mark.parametrize("kind", ["window", "iframe", "web-worker", "web-python"])
+def test_plugins_made_by_imjoy_new_start_and_run_in_the_app(app_engine, browser, tmp_path, kind):
+    """`imjoy new` for each browser type: the file it writes installs, starts and runs (its run scales [1, 2, 3]
+    by the form's default factor 2). web-python runs on the engine's Python here (no Pyodide)."""
+    binary = os.environ.get("IMJOY_BIN") or str(REPO / ".build" / "debug" / "imjoy")
+    name = f"New {kind}"
+    made = subprocess.run([binary, "new", kind, name, "--output-dir", str(tmp_path)], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    source = (tmp_path / f"New-{kind}.imjoy.html").read_text()
+    open_app(browser, app_engine)
+    install_from_page(browser, source)
+    run_from_menu(browser, name)
+    # Its `ui` becomes a form with the factor's default, 2; Enter runs it.
+    field = wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#dialog .op-form input")))
+    assert field.get_attribute("value") == "2"
+    field.send_keys(Keys.ENTER)
+    result = wait(browser, 100).until(EC.presence_of_element_located(
+        (By.CSS_SELECTOR, f'section.window[aria-label="{name}: result"] pre')))
+    assert '"values": [\n    2,\n    4,\n    6\n  ]' in result.text, result.text
+    assert '"factor": 2' in result.text
+    snackbar_text(browser, r"scaled 3 values by 2", seconds=60)
+    if kind == "window":
+        frame = browser.find_element(By.CSS_SELECTOR, f'#plugin-New_{kind} iframe')
+        browser.switch_to.frame(frame)
+        assert browser.find_element(By.ID, "result").text == "[2,4,6]"
+        browser.switch_to.default_content()
+    shot(browser, f"14-imjoy-new-{kind}")
+    assert [e for e in console_errors(browser) if "127.0.0.1:9/pyodide" not in e["message"]] == []

@@ -43,7 +43,8 @@ struct BatchRunner: Sendable {
             if apis[step.plugin] == nil {
                 ProgressLine.note("starting \(step.plugin) (its environment is built on first use)")
                 let api = try await remote("\(where_)could not start '\(step.plugin)'") {
-                    try await plugins.call("start", .string(step.plugin))
+                    // web-python plugins run on the engine's Python here (there is no browser).
+                    try await plugins.call("start", .string(step.plugin), kwargs: ["on_engine": true])
                 }
                 apis[step.plugin] = RemoteService(object: api.objectValue ?? [:])
                 let source = try await remote("\(where_)could not read '\(step.plugin)'") {
