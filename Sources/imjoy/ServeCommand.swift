@@ -32,7 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help: """
-            Clients without a token: allow (each gets a temporary workspace; the default on loopback) or refuse             (the default, and the only choice, on any other address).
+            Clients without a token: allow (each gets a temporary workspace; the default on loopback) or refuse (the default, and the only choice, on any other address).
             """)
     var anonymous: String?
 

@@ -152,3 +152,22 @@ def test_imjoy_new_makes_plugins_that_validate_and_a_native_one_runs(tmp_path, c
         with open(tmp_path / kind / "summary.csv") as summary:
             rows = list(csv.DictReader(summary))
         assert [(r["status"], r["factor"]) for r in rows] == [("ok", "3")]
+
+
+HELP_COMMANDS = ["", "serve", "run", "new", "install", "list", "remove", "update", "validate", "token", "workspace"]
+
+
+def test_help_of_the_main_commands_is_as_documented():
+    """The whole --help text of each main command, against Tests/PluginEngine/golden/ (IMJOY_UPDATE_GOLDEN=1
+    rewrites the files after a deliberate change; review the diff)."""
+    import os
+
+    for command in HELP_COMMANDS:
+        arguments = [command, "--help"] if command else ["--help"]
+        result = subprocess.run([binary(), *arguments], capture_output=True, text=True, timeout=60,
+                                env={**os.environ, "COLUMNS": "100"})
+        assert result.returncode == 0, result.stderr
+        golden = Path(__file__).parent / "golden" / f"help-{command or 'imjoy'}.txt"
+        if os.environ.get("IMJOY_UPDATE_GOLDEN") == "1":
+            golden.write_text(result.stdout)
+        assert result.stdout == golden.read_text(), f"imjoy {command} --help changed; see {golden}"
