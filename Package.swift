@@ -139,6 +139,14 @@ let package = Package(
             path: "Benchmarks/SwiftBench",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "swift-histogram",
+            dependencies: [
+                "ImJoyClient", "ImJoyRPC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/SwiftHistogram",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ImJoyCoreTests", dependencies: ["ImJoyCore"], resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),

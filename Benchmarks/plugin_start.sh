@@ -26,15 +26,5 @@ fi
 PATH="$venv/bin:$PATH" "$venv/bin/python" Benchmarks/plugin_start.py --imjoy "$scratch/release/imjoy" --out "$out" \
     --runs "${BENCH_RUNS:-3}" --requirements ${BENCH_REQUIREMENTS:-numpy scikit-image}
 
-"$venv/bin/python" - "$out/plugin-start.md" <<'PY'
-import re, sys
-section = open(sys.argv[1]).read().rstrip() + "\n"
-text = open("BENCHMARKS.md").read()
-block = "<!-- plugin-start -->\n" + section + "<!-- /plugin-start -->"
-if "<!-- plugin-start -->" in text:
-    text = re.sub(r"<!-- plugin-start -->.*?<!-- /plugin-start -->", lambda _: block, text, flags=re.S)
-else:
-    text = text.rstrip() + "\n\n" + block + "\n"
-open("BENCHMARKS.md", "w").write(text)
-PY
+"$venv/bin/python" Benchmarks/put_section.py plugin-start "$out/plugin-start.md"
 echo "==> BENCHMARKS.md updated (raw results in $out)"

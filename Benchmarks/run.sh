@@ -119,11 +119,12 @@ echo "==> parsing 1,000 plugin files"
 
 echo "==> writing BENCHMARKS.md"
 "$py" "$root/Benchmarks/report.py" --bench-dir "$bench_dir" --results "$out" > "$out/BENCHMARKS.md"
-# Keep the plugin-start section (Benchmarks/plugin_start.sh writes it) of the current file.
+# Keep the sections other scripts write (Benchmarks/plugin_start.sh, Benchmarks/batch_bench.sh) of the current file.
 "$py" - "$out/BENCHMARKS.md" "$root/BENCHMARKS.md" <<'PY'
 import re, sys
 new, current = open(sys.argv[1]).read(), open(sys.argv[2]).read()
-kept = re.search(r"<!-- plugin-start -->.*?<!-- /plugin-start -->", current, flags=re.S)
-open(sys.argv[2], "w").write(new.rstrip() + ("\n\n" + kept.group(0) + "\n" if kept else "\n"))
+kept = [m.group(0) for name in ("plugin-start", "batch")
+        for m in [re.search(rf"<!-- {name} -->.*?<!-- /{name} -->", current, flags=re.S)] if m]
+open(sys.argv[2], "w").write(new.rstrip() + "".join("\n\n" + k for k in kept) + "\n")
 PY
 echo "results in $out; tables in BENCHMARKS.md"

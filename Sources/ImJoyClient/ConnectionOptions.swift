@@ -10,12 +10,17 @@ public struct ConnectionOptions: Sendable {
     public var methodTimeout: Duration
     /// Largest message accepted from the engine.
     public var maxMessageSize: Int
+    /// Messages larger than this are sent in chunks of this size (each chunk is a remote call). 256 KiB, as
+    /// hypha-rpc does, suits every peer; Python peers (hypha-rpc on `websockets`) accept frames up to 1 MiB, so a
+    /// client may raise it to just below that (the CLI does).
+    public var chunkSize: Int
 
     public init(
         clientID: String = "swift-" + String(UInt64.random(in: 0...UInt64.max), radix: 36),
         workspace: String? = nil, token: String? = nil, methodTimeout: Duration = .seconds(30),
-        maxMessageSize: Int = 16 << 20
+        maxMessageSize: Int = 16 << 20, chunkSize: Int = 256 * 1024
     ) {
+        self.chunkSize = chunkSize
         self.clientID = clientID
         self.workspace = workspace
         self.token = token

@@ -64,7 +64,8 @@ public final class ImJoyClient: Sendable {
                 clientID: info["client_id"]?.stringValue ?? options.clientID,
                 workspace: info["workspace"]?.stringValue ?? "",
                 serverBaseURL: info["public_base_url"]?.stringValue ?? "",
-                managerID: info["manager_id"]?.stringValue, methodTimeout: options.methodTimeout),
+                managerID: info["manager_id"]?.stringValue, methodTimeout: options.methodTimeout,
+                chunkSize: options.chunkSize),
             transport: connection.transport, logger: logger)
         let client = ImJoyClient(info: info, peer: peer, connection: connection)
         return try await withTaskExecutorPreference(connection.executor) {

@@ -96,7 +96,10 @@ enum EngineConnection {
     ) async throws -> T {
         do {
             return try await ImJoyClient.withConnection(
-                to: url, options: ConnectionOptions(workspace: workspace, token: token, methodTimeout: .seconds(300)),
+                to: url, options: ConnectionOptions(
+                    workspace: workspace, token: token, methodTimeout: .seconds(300),
+                    // Python plugins (websockets) take frames up to 1 MiB; below that a message needs no chunks.
+                    chunkSize: (1 << 20) - 2048),
                 logger: Logger(label: "imjoy.cli")
             ) { client in
                 let engine = try await client.getService("public/plugin-engine")

@@ -171,3 +171,33 @@ def test_help_of_the_main_commands_is_as_documented():
         if os.environ.get("IMJOY_UPDATE_GOLDEN") == "1":
             golden.write_text(result.stdout)
         assert result.stdout == golden.read_text(), f"imjoy {command} --help changed; see {golden}"
+
+
+def test_a_swift_program_is_a_workflow_step_like_any_plugin(tmp_path, fresh_engine):
+    """Examples/SwiftHistogram (ImJoyClient) offers "Swift Histogram"; a workflow chains the Image Reader plugin and
+    it, and `imjoy run --server` runs that workflow against the engine both are connected to."""
+    engine = fresh_engine()
+    example = Path(binary()).parent / "swift-histogram"
+    assert example.exists(), f"{example} is built by `swift build` (the swift-histogram product)"
+    program = subprocess.Popen([str(example), "--server", engine.url, "--token", engine.admin_token],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert program.stdout.readline().strip() == "Swift Histogram is ready in workspace default"
+        image = np.arange(64 * 48, dtype=np.uint16).reshape(64, 48)
+        np.save(tmp_path / "ramp.npy", image)
+        workflow = tmp_path / "histogram.imjoy.json"
+        workflow.write_text('{"format": "imjoy-workflow", "version": 1, "name": "histogram", "steps": ['
+                            '{"plugin": "Image Reader"}, {"plugin": "Swift Histogram", "config": {"bins": 8}}]}')
+        result = imjoy("run", workflow, "--input", tmp_path / "ramp.npy", "--output", tmp_path / "out",
+                       "--server", engine.url, "--token", engine.admin_token, "--set", "2.bins=4")
+        assert result.returncode == 0, result.stderr
+        with open(tmp_path / "out" / "summary.csv") as summary:
+            row = next(csv.DictReader(summary))
+        assert (row["status"], row["bins"], row["minimum"], row["maximum"]) == ("ok", "4", "0", "3071")
+        assert float(row["mean"]) == image.mean()
+        with open(tmp_path / "out" / "ramp_histogram.csv") as table:
+            counts = [int(r["histogram"]) for r in csv.DictReader(table)]
+        assert counts == [768, 768, 768, 768]
+    finally:
+        program.terminate()
+        program.wait(10)

@@ -595,3 +595,39 @@ def test_plugins_made_by_imjoy_new_start_and_run_in_the_app(app_engine, browser,
         browser.switch_to.default_content()
     shot(browser, f"14-imjoy-new-{kind}")
     assert [e for e in console_errors(browser) if "127.0.0.1:9/pyodide" not in e["message"]] == []
+
+
+def test_the_count_nuclei_workflow_file_runs_unchanged_in_the_app(app_engine, browser):
+    """plugins/workflows/count-nuclei.imjoy.json (the file `imjoy run` uses) opened by link: its steps run in the app
+    on the scikit-image sample the reader falls back to without an input, and the table window shows the
+    measurements. The screenshot is the README's demo picture."""
+    import json
+    from urllib.parse import quote
+
+    open_app(browser, app_engine)
+    for name in ["Image-Reader", "Nuclei-Counter", "Table-Window"]:
+        install_from_page(browser, (REPO / "plugins" / f"{name}.imjoy.html").read_text())
+    workflow = json.loads((REPO / "plugins" / "workflows" / "count-nuclei.imjoy.json").read_text())
+    browser.get(f"{app_engine['url']}/?workflow={quote(json.dumps(workflow))}")
+    wait(browser).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+    steps = wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#workflow-panel ol.steps li")
+                                if len(d.find_elements(By.CSS_SELECTOR, "#workflow-panel ol.steps li")) == 2 else False)
+    assert [s.get_attribute("data-plugin") for s in steps] == ["Image Reader", "Nuclei Counter"]
+    browser.find_element(By.XPATH, '//section[@id="workflow-panel"]//button[text()="Run workflow"]').click()
+    result = wait(browser, 100).until(lambda d: (lambda t: t if '"count": ' in t else False)(
+        d.find_element(By.CSS_SELECTOR, "#workflow-result pre").text))
+    assert '"count": 22' in result and '"name": "coins"' in result and '"data": "<Uint16Array × 116352>"' in result, result
+    # The measurements of the same run in the demo's table window.
+    browser.set_script_timeout(100)
+    shown = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "imjoyApp.workflows.run({}).then((data) => imjoyApp.plugins.run('Table Window', {table: data.table}))"
+        ".then(() => done(true), (e) => done(String(e)));")
+    assert shown is True, shown
+    frame = wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#plugin-Table_Window iframe")))
+    browser.switch_to.frame(frame)
+    wait(browser).until(lambda d: d.find_element(By.ID, "caption").text == "22 rows")
+    assert [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#table th")][:3] == ["label", "area", "mean_intensity"]
+    browser.switch_to.default_content()
+    shot(browser, "15-demo-count-nuclei")
+    assert console_errors(browser) == []

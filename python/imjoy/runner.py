@@ -19,6 +19,10 @@ import imjoy
 from imjoy.api import ImJoyAPI
 from imjoy.status import report
 
+# Messages up to this size go as one frame instead of 256 KiB chunks (each chunk is a remote call). Python peers
+# (hypha-rpc on `websockets`) refuse frames above 1 MiB, so a message to another plugin must stay below that.
+LONG_MESSAGE_CHUNK_SIZE = 1024 * 1024 - 2048
+
 
 def _exit_with_parent(parent_pid):
     """Ends this process when the engine that started it is gone (even if it was killed without warning)."""
@@ -51,6 +55,7 @@ async def main(plugin_dir):
             "workspace": os.environ.get("IMJOY_WORKSPACE") or None,
             "token": os.environ.get("IMJOY_TOKEN") or None,
             "client_id": os.environ.get("IMJOY_CLIENT_ID") or None,
+            "long_message_chunk_size": LONG_MESSAGE_CHUNK_SIZE,
         }
     )
     api = ImJoyAPI(server, plugin)

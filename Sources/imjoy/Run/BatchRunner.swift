@@ -23,24 +23,29 @@ struct BatchRunner: Sendable {
         if let file = plan.pluginFile {
             _ = try await remote("install \(file)") { try await plugins.call("install", .string(file), kwargs: ["reinstall": true]) }
         }
-        if plan.installsMissing {
-            let installed = Set(
-                (try await remote("list the installed plugins") { try await plugins.call("list") }).arrayValue?
-                    .compactMap { $0["name"]?.stringValue } ?? [])
-            let repository = "\(client.serverBaseURL)/plugins/manifest.imjoy.json"
-            for (index, step) in plan.steps.enumerated() where !installed.contains(step.plugin) {
-                _ = try await remote(
-                    "step \(index + 1): '\(step.plugin)' is not installed in workspace \(client.workspace) and could not be "
-                        + "installed from the engine's repository (install it with `imjoy install`)"
-                ) { try await plugins.call("install", .string(step.plugin), kwargs: ["repository": .string(repository)]) }
-            }
-        }
+        let installed = Set(
+            (try await remote("list the installed plugins") { try await plugins.call("list") }).arrayValue?
+                .compactMap { $0["name"]?.stringValue } ?? [])
+        let repository = "\(client.serverBaseURL)/plugins/manifest.imjoy.json"
         var apis: [String: RemoteService] = [:]
         var sources: [String: Plugin] = [:]
         var ready: [ReadyStep] = []
         for (index, step) in plan.steps.enumerated() {
             let where_ = plan.steps.count > 1 ? "step \(index + 1): " : ""
+            if apis[step.plugin] == nil, !installed.contains(step.plugin), plan.pluginFile == nil,
+                let live = try? await client.getService(serviceID(step.plugin))
+            {
+                // Not installed, but a connected program offers it (a Swift plugin, a plugin someone started).
+                apis[step.plugin] = live
+            }
             if apis[step.plugin] == nil {
+                if !installed.contains(step.plugin), plan.installsMissing {
+                    _ = try await remote(
+                        "\(where_)'\(step.plugin)' is not installed in workspace \(client.workspace), no connected "
+                            + "program offers it, and the engine's repository has no plugin of that name (install it "
+                            + "with `imjoy install`)"
+                    ) { try await plugins.call("install", .string(step.plugin), kwargs: ["repository": .string(repository)]) }
+                }
                 ProgressLine.note("starting \(step.plugin) (its environment is built on first use)")
                 let api = try await remote("\(where_)could not start '\(step.plugin)'") {
                     // web-python plugins run on the engine's Python here (there is no browser).
@@ -59,7 +64,11 @@ struct BatchRunner: Sendable {
                     throw CommandFailure("\(where_)'\(step.plugin)' exports no run function; name one of its ops with --op")
                 }
                 run = function
-                if let config = sources[step.plugin]?.config { defaults = (try? Op.main(of: config).form.defaultValues) ?? [:] }
+                if let config = sources[step.plugin]?.config {
+                    defaults = (try? Op.main(of: config).form.defaultValues) ?? [:]
+                } else if let ui = apis[step.plugin]?["ui"]?.stringValue {
+                    defaults = (try? UIForm.parse(ui).defaultValues) ?? [:]
+                }
             } else {
                 let op = step.op ?? ""
                 let id = "\(serviceID(step.plugin))__\(serviceID(op))"
@@ -117,8 +126,11 @@ struct BatchRunner: Sendable {
                     throw CommandFailure(steps.count > 1 ? "\(step.label): \(RPCValue.message(of: error))" : RPCValue.message(of: error))
                 }
             }
+            let ran = clock.now
             let files = try plan.output.map { try BatchOutput.write(data, stem: stem, to: $0) } ?? []
-            return .init(input: name, ok: true, seconds: Self.seconds(clock.now - start), values: BatchOutput.scalars(of: data), files: files)
+            return .init(
+                input: name, ok: true, seconds: Self.seconds(ran - start), values: BatchOutput.scalars(of: data),
+                files: files, writeSeconds: Self.seconds(clock.now - ran))
         } catch {
             let message = (error as? CommandFailure)?.description ?? "\(error)"
             return .init(

@@ -19,8 +19,8 @@ struct RunCommand: AsyncParsableCommand {
             it parses, else as text; STEP.KEY sets it for step number STEP only).
 
             With --output DIR, the results are written there: arrays as INPUT_KEY.npy, lists of rows as \
-            INPUT_KEY.csv, and summary.csv with one row per input (status, seconds, and the result's numbers \
-            and texts). A summary table is printed either way; progress goes to standard error.
+            INPUT_KEY.csv, and summary.csv with one row per input (status, seconds through the steps, seconds \
+            writing its files, and the result's numbers and texts). A summary table is printed either way; progress goes to standard error.
 
               imjoy run plugins/workflows/count-nuclei.imjoy.json --input images/ --output out/
               imjoy run "Image Filters" --op Gaussian --input a.png --set sigma=3
