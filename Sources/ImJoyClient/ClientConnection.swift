@@ -163,7 +163,7 @@ struct ClientConnection: Sendable {
     /// Starts a normal close and waits (at most `timeout`) for the server to answer it; then the socket is closed.
     func close(timeout: Duration = .seconds(2)) async {
         channel.pipeline.fireUserInboundEventTriggered(ClientCloseEvent())
-        let deadline = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)) {
+        let deadline = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.inSeconds * 1e9))) {
             [channel] in channel.close(promise: nil)
         }
         try? await channel.closeFuture.get()

@@ -191,14 +191,13 @@ struct PluginEngineService: Sendable {
         object["instances"] = .array(instances.map { status(of: $0) })
         object["state"] = .string(instances.first(where: { $0.state.isActive })?.state.name ?? instances.first?.state.name ?? "stopped")
         object["form"] = Self.form(plugin.config.ui)
-        object["inputs"] = plugin.config.inputs.map { .encoded(JSONText.value(from: $0.json) ?? .nil) } ?? .null
+        object["inputs"] = plugin.config.inputs?.rpcValue ?? .null
         return .object(object)
     }
 
     /// The plugin's `ui` string as form segments for the web app: `{text}` or `{id, type, options, default}`.
     static func form(_ ui: String) -> RPCValue {
         guard !ui.isEmpty, let form = try? UIForm.parse(ui) else { return .null }
-        func json(_ node: ConfigNode) -> RPCValue { .encoded(JSONText.value(from: node.json) ?? .nil) }
         return .array(
             form.segments.map { segment in
                 switch segment {
@@ -206,7 +205,7 @@ struct PluginEngineService: Sendable {
                 case .widget(let widget):
                     return .object([
                         "id": widget.id.map { .string($0) } ?? .null, "type": .string(widget.kind.rawValue),
-                        "options": json(widget.options), "default": widget.defaultValue.map(json) ?? .null,
+                        "options": widget.options.rpcValue, "default": widget.defaultValue?.rpcValue ?? .null,
                     ])
                 }
             })

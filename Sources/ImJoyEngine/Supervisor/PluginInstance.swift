@@ -121,9 +121,10 @@ final class PluginInstance: Sendable {
 }
 
 /// How ImJoy names the service of a plugin: its name with spaces, dots, colons and slashes as `_`
-/// (python/imjoy/api.py `service_id` does the same).
-enum ServiceName {
-    static func id(forPlugin name: String) -> String {
+/// (python/imjoy/api.py `service_id` does the same). An op registered with `api.register` is
+/// `<plugin id>__<op id>`.
+public enum ServiceName {
+    public static func id(forPlugin name: String) -> String {
         String(name.map { " .:/".contains($0) ? "_" : $0 })
     }
 }

@@ -37,7 +37,10 @@ struct BatchPlan: Sendable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw CommandFailure("no workflow or plugin file at \(target)", exitCode: ExitCodes.missingInput)
         }
-        if lower.hasSuffix(".json") && text.contains("imjoy-workflow") || lower.hasSuffix(".imjoy.json") {
+        // A .json file is a workflow when it has steps; otherwise it is a plugin (ImJoy's .imjoy.json plugin files).
+        if lower.hasSuffix(".json"),
+            text.contains("\"imjoy-workflow\"") || (try? ConfigNode.parseJSON(text))?["steps"]?.arrayValue != nil
+        {
             if op != nil {
                 throw ValidationError("--op cannot be used with a workflow: its steps name their ops")
             }

@@ -1,6 +1,7 @@
 import Foundation
 import ImJoyClient
 import ImJoyCore
+import ImJoyEngine
 import ImJoyRPC
 import MessagePack
 
@@ -33,7 +34,7 @@ struct BatchRunner: Sendable {
         for (index, step) in plan.steps.enumerated() {
             let where_ = plan.steps.count > 1 ? "step \(index + 1): " : ""
             if apis[step.plugin] == nil, !installed.contains(step.plugin), plan.pluginFile == nil,
-                let live = try? await client.getService(serviceID(step.plugin))
+                let live = try? await client.getService(ServiceName.id(forPlugin: step.plugin))
             {
                 // Not installed, but a connected program offers it (a Swift plugin, a plugin someone started).
                 apis[step.plugin] = live
@@ -71,7 +72,7 @@ struct BatchRunner: Sendable {
                 }
             } else {
                 let op = step.op ?? ""
-                let id = "\(serviceID(step.plugin))__\(serviceID(op))"
+                let id = "\(ServiceName.id(forPlugin: step.plugin))__\(ServiceName.id(forPlugin: op))"
                 let service = try await remote("\(where_)'\(step.plugin)' has no op '\(op)'") { .object(try await client.getService(id).object) }
                 guard let function = service["run"]?.functionValue else {
                     throw CommandFailure("\(where_)the op '\(op)' of '\(step.plugin)' has no run function")
@@ -84,7 +85,7 @@ struct BatchRunner: Sendable {
             for setting in plan.settings where setting.step == nil || setting.step == index + 1 {
                 config[setting.key] = setting.value
             }
-            let object = RPCObject(config.sorted { $0.key < $1.key }.map { ($0.key, Self.rpcValue($0.value)) })
+            let object = RPCObject(config.sorted { $0.key < $1.key }.map { ($0.key, $0.value.rpcValue) })
             ready.append(ReadyStep(label: step.key, run: run, config: object))
         }
         return BatchRunner(plan: plan, steps: ready)
@@ -129,12 +130,12 @@ struct BatchRunner: Sendable {
             let ran = clock.now
             let files = try plan.output.map { try BatchOutput.write(data, stem: stem, to: $0) } ?? []
             return .init(
-                input: name, ok: true, seconds: Self.seconds(ran - start), values: BatchOutput.scalars(of: data),
-                files: files, writeSeconds: Self.seconds(clock.now - ran))
+                input: name, ok: true, seconds: (ran - start).inSeconds, values: BatchOutput.scalars(of: data),
+                files: files, writeSeconds: (clock.now - ran).inSeconds)
         } catch {
             let message = (error as? CommandFailure)?.description ?? "\(error)"
             return .init(
-                input: name, ok: false, seconds: Self.seconds(clock.now - start), error: Self.summary(of: message),
+                input: name, ok: false, seconds: (clock.now - start).inSeconds, error: Self.summary(of: message),
                 detail: message)
         }
     }
@@ -149,10 +150,6 @@ struct BatchRunner: Sendable {
         return first[..<traceback.lowerBound] + last
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
     /// A call to the plugin engine, with its error turned into one line that says what was being done.
     static func remote(_ doing: String, _ body: () async throws -> RPCValue) async throws -> RPCValue {
         do {
@@ -163,13 +160,4 @@ struct BatchRunner: Sendable {
             throw CommandFailure("\(doing): \(RPCValue.message(of: error))")
         }
     }
-
-    /// The service id of a plugin or op name, as the Python runtime registers it.
-    static func serviceIDPart(_ name: String) -> String { String(name.map { " .:/".contains($0) ? "_" : $0 }) }
-
-    static func rpcValue(_ node: ConfigNode) -> RPCValue {
-        .encoded(JSONText.value(from: node.json) ?? .nil)
-    }
 }
-
-private func serviceID(_ name: String) -> String { BatchRunner.serviceIDPart(name) }
