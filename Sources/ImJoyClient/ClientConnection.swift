@@ -62,7 +62,15 @@ struct ClientConnection: Sendable {
         let (inbound, continuation) = AsyncStream<ClientFrameHandler.Inbound>.makeStream()
         let tls: NIOSSLContext?
         do {
-            tls = endpoint.usesTLS ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+            if endpoint.usesTLS {
+                var configuration = TLSConfiguration.makeClientConfiguration()
+                if let file = options.trustedCertificatesFile {
+                    configuration.additionalTrustRoots = [.file(file)]
+                }
+                tls = try NIOSSLContext(configuration: configuration)
+            } else {
+                tls = nil
+            }
         } catch {
             throw ClientError(.closed, "Could not set up TLS for \(url): \(error)")
         }
@@ -158,6 +166,11 @@ struct ClientConnection: Sendable {
             await peer.connectionClosed(reason: "Connection was closed")
             group.cancelAll()
         }
+    }
+
+    /// Returns once the socket is closed.
+    func waitUntilClosed() async {
+        try? await channel.closeFuture.get()
     }
 
     /// Starts a normal close and waits (at most `timeout`) for the server to answer it; then the socket is closed.

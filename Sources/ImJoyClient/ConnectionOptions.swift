@@ -11,15 +11,19 @@ public struct ConnectionOptions: Sendable {
     /// Largest message accepted from the engine.
     public var maxMessageSize: Int
     /// Messages larger than this are sent in chunks of this size (each chunk is a remote call). 256 KiB, as
-    /// hypha-rpc does, suits every peer; Python peers (hypha-rpc on `websockets`) accept frames up to 1 MiB, so a
-    /// client may raise it to just below that (the CLI does).
+    /// hypha-rpc does, suits every peer; a hypha-rpc peer with default settings unpacks frames up to 512 000 bytes
+    /// (the engine forwards none larger), so a client may raise it to about 500 000 (the CLI does).
     public var chunkSize: Int
+    /// For `wss://`: a PEM file of certificates to trust besides the system's roots (e.g. an engine's
+    /// self-signed certificate); `nil`: the system's roots only.
+    public var trustedCertificatesFile: String?
 
     public init(
         clientID: String = "swift-" + String(UInt64.random(in: 0...UInt64.max), radix: 36),
         workspace: String? = nil, token: String? = nil, methodTimeout: Duration = .seconds(30),
-        maxMessageSize: Int = 16 << 20, chunkSize: Int = 256 * 1024
+        maxMessageSize: Int = 16 << 20, chunkSize: Int = 256 * 1024, trustedCertificatesFile: String? = nil
     ) {
+        self.trustedCertificatesFile = trustedCertificatesFile
         self.chunkSize = chunkSize
         self.clientID = clientID
         self.workspace = workspace

@@ -86,6 +86,11 @@ public final class ImJoyClient: Sendable {
         }
     }
 
+    /// Returns once the connection has ended (closed by either side, or lost).
+    public func waitUntilDisconnected() async {
+        await connection.waitUntilClosed()
+    }
+
     /// Closes the connection (a normal WebSocket close); pending calls fail.
     public func disconnect() async {
         await connection.close()

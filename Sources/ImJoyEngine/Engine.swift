@@ -30,6 +30,8 @@ public final class Engine: Sendable {
     let managerPeer: RPCPeer
     /// Plugin processes the engine started (their connections get a ``CallTracker``).
     let supervisedPlugins = SupervisedAddresses()
+    /// Workers that host plugins for this engine, and the plugins on them.
+    let hosts = HostDirectory()
     /// Runs native-python plugins (when configured).
     public let pluginSupervisor: PluginSupervisor?
     /// Workspaces, installed plugins, settings, workflows and tokens (SQLite).
@@ -58,7 +60,7 @@ public final class Engine: Sendable {
         self.router = MessageRouter(
             table: table, managerAddress: configuration.managerAddress, managerInbox: inbox,
             managerUser: MessagePackEncoder.encodeBytes(UserInfo.root.messagePackValue),
-            maxForwardedFrameSize: configuration.maxForwardedFrameSize, logger: logger)
+            maxForwardedFrameSize: configuration.maxForwardedFrameSize, logger: logger, hosts: hosts)
         self.managerPeer = RPCPeer(
             configuration: .init(
                 clientID: configuration.managerID, workspace: "*", serverBaseURL: configuration.publicBaseURL,
@@ -86,7 +88,7 @@ public final class Engine: Sendable {
             await engine.workspaces.ensureWorkspace(workspace.name, owner: workspace.owner, temporary: false)
         }
         await engine.managerPeer.addService(ManagerService(engine: engine).definition())
-        await engine.pluginSupervisor?.attach(engine: engine)
+        await engine.pluginSupervisor?.attach(to: engine)
         return engine
     }
 
@@ -195,9 +197,18 @@ public final class Engine: Sendable {
         guard removed else { return }
         logger.info("Client disconnected", metadata: ["peer.id": "\(connection.address)"])
         if let tracker = connection.callTracker { await failPendingCalls(tracker, of: connection) }
+        if table.connection(at: connection.address) == nil {
+            for host in hosts.connectionLeft(connection.address) {
+                logger.warning("Plugin host offline", metadata: ["host.name": "\(host.name)", "workspace.id": "\(host.workspace)"])
+            }
+        }
         if let pluginSupervisor, table.connection(at: connection.address) == nil {
             let address = connection.address
             Task { await pluginSupervisor.clientLeft(address) }
+        }
+        if table.connection(at: connection.address) == nil {
+            let address = connection.address
+            Task { await self.stopHostedPlugins(ownedBy: address) }
         }
         let services = await workspaces.removeServices(ofClient: connection.address, connection: connection.serial)
         // A reconnection may have taken the address while we were waiting: then the peer is not gone.
@@ -242,7 +253,7 @@ public final class Engine: Sendable {
 
     /// The access token a plugin process connects with: the starting user's rights, limited to read-write in
     /// `workspace`, for that plugin's client id only.
-    func pluginToken(owner: UserInfo, workspace: String, clientID: String) async throws -> String {
+    public func pluginToken(owner: UserInfo, workspace: String, clientID: String) async throws -> String {
         let user = UserInfo(
             id: owner.id, roles: owner.roles.filter { $0 != "admin" }, isAnonymous: owner.isAnonymous,
             workspaces: [workspace: .readWrite], email: owner.email, parent: owner.parent ?? owner.id,

@@ -1,5 +1,6 @@
 public import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 public import ImJoyEngine
 public import Logging
 public import NIOCore
@@ -42,7 +43,9 @@ public enum ImJoyServer {
         return Application(
             router: router,
             server: HTTPServerBuilder { responder in
-                RPCChildChannel(responder: responder, engine: engine, configuration: configuration)
+                let channel = RPCChildChannel(responder: responder, engine: engine, configuration: configuration)
+                guard let tls = configuration.tls else { return channel }
+                return try TLSChannel(channel, tlsConfiguration: tls)
             },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "imjoy"),
             onServerRunning: { channel in

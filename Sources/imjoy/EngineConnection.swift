@@ -67,11 +67,7 @@ enum EngineConnection {
         _ options: EngineOptions, workspace: String? = nil, pluginRuntime: PluginRuntimeOptions? = nil,
         _ body: @escaping @Sendable (ImJoyClient, RemoteService) async throws -> T
     ) async throws -> T {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = options.verbose ? .info : .error
-            return handler
-        }
+        StandardErrorLogging.bootstrap(options.verbose ? .info : .error)
         let data = options.dataURL
         if let server = options.server ?? RunningEngineFile.running(in: data)?.url {
             let token = try options.token ?? adminToken(data, server: server)
@@ -98,8 +94,8 @@ enum EngineConnection {
             return try await ImJoyClient.withConnection(
                 to: url, options: ConnectionOptions(
                     workspace: workspace, token: token, methodTimeout: .seconds(300),
-                    // Python plugins (websockets) take frames up to 1 MiB; below that a message needs no chunks.
-                    chunkSize: (1 << 20) - 2048),
+                    // hypha-rpc peers unpack frames up to 512 000 bytes (the engine forwards no larger); below that no chunks.
+                    chunkSize: 500_000),
                 logger: Logger(label: "imjoy.cli")
             ) { client in
                 let engine = try await client.getService("public/plugin-engine")

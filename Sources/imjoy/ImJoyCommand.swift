@@ -14,7 +14,7 @@ struct ImJoyCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ServeCommand.self, InstallCommand.self, ListCommand.self, RemoveCommand.self, UpdateCommand.self,
-            WorkspaceCommand.self, TokenCommand.self, ValidateCommand.self, RunCommand.self, NewCommand.self,
+            WorkspaceCommand.self, TokenCommand.self, ValidateCommand.self, RunCommand.self, NewCommand.self, WorkerCommand.self,
         ])
 
     /// Runs the command; a ``CommandFailure`` is printed as one line and exits with its own code.

@@ -14,6 +14,7 @@ import ImJoyServer
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import UnixSignals
 
@@ -66,6 +67,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
+    @Option(
+        name: .customLong("tls-cert"),
+        help: "Serve HTTPS and wss:// with this PEM certificate (chain); needs --tls-key. Browsers on other machines need it.")
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert (unencrypted).")
+    var tlsKey: String?
+
     @Option(help: "Network threads. One is fastest for RPC routing on small machines; add more for TLS or many cores.")
     var threads = 1
 
@@ -84,6 +93,12 @@ struct ServeCommand: AsyncParsableCommand {
                     + "without a token; drop --anonymous allow (clients then connect with the admin token printed at "
                     + "start, or a token from `imjoy token`)")
         }
+        guard (tlsCertificate == nil) == (tlsKey == nil) else {
+            throw ValidationError(
+                tlsCertificate == nil
+                    ? "--tls-key needs --tls-cert (the certificate that belongs to the key)"
+                    : "--tls-cert needs --tls-key (the private key of the certificate)")
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port (0-65535)") }
         guard (1...64).contains(threads) else { throw ValidationError("--threads \(threads) must be between 1 and 64") }
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -97,18 +112,28 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        StandardErrorLogging.bootstrap(level)
         let logger = Logger(label: "imjoy")
         let environment = ProcessInfo.processInfo.environment
         let dataURL = URL(fileURLWithPath: Self.expandingHome(dataDirectory, environment))
+        var serverConfiguration = ServerConfiguration(host: host, port: port)
+        var pluginEnvironment = environment
+        if let tlsCertificate, let tlsKey {
+            let certificate = Self.expandingHome(tlsCertificate, environment)
+            do {
+                serverConfiguration.tls = try ServerConfiguration.tls(
+                    certificate: certificate, privateKey: Self.expandingHome(tlsKey, environment))
+                // Plugins connect back over wss://: they trust the system's roots and this certificate.
+                pluginEnvironment["SSL_CERT_FILE"] = try TrustBundle.write(adding: certificate, in: dataURL).path
+            } catch {
+                throw CommandFailure("\(error)", exitCode: 64)
+            }
+        }
+        let scheme = serverConfiguration.tls == nil ? "http" : "https"
         let engine = try await Engine.make(
             configuration: EngineConfiguration(
-                publicBaseURL: publicBaseURL ?? "http://\(host):\(port)", dataDirectory: dataURL,
-                plugins: pluginSettings(dataURL: dataURL, environment: environment, logger: logger),
+                publicBaseURL: publicBaseURL ?? "\(scheme)://\(host):\(port)", dataDirectory: dataURL,
+                plugins: pluginSettings(dataURL: dataURL, environment: pluginEnvironment, logger: logger),
                 allowsAnonymous: (anonymous ?? (Self.isLoopback(host) ? "allow" : "refuse")) == "allow",
                 pluginRepositoryDirectory: pluginsDirectory.map { URL(fileURLWithPath: Self.expandingHome($0, environment)) }
                     ?? PythonRuntimeLocator.locateFolder("plugins", containing: "manifest.imjoy.json"),
@@ -121,10 +146,10 @@ struct ServeCommand: AsyncParsableCommand {
         let host = host
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let app = ImJoyServer.makeApplication(
-            engine: engine, configuration: ServerConfiguration(host: host, port: port), logger: logger,
+            engine: engine, configuration: serverConfiguration, logger: logger,
             eventLoopGroup: eventLoopGroup
         ) { boundPort in
-            let url = fixedURL ?? "http://\(host):\(boundPort)"
+            let url = fixedURL ?? "\(scheme)://\(host):\(boundPort)"
             await engine.serverStarted(publicBaseURL: url)
             // Written straight to the file descriptor: a redirected stdout is block-buffered, and tools wait for this line.
             RunningEngineFile(url: url, pid: getpid()).write(in: engine.configuration.dataDirectory)

@@ -41,7 +41,7 @@ class Engine:
         def read():
             for line in self.proc.stdout:
                 self.lines.append(line.rstrip("\n"))
-                match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+                match = re.search(r"listening on (https?://127\.0\.0\.1:\d+)", line)
                 if match:
                     self.url = match.group(1)
                     ready.set()

@@ -76,6 +76,11 @@ def test_numpy_plugin_round_trips_arrays_and_reuses_its_environment(engine):
         ramp = await api.ramp(200, 300)
         assert ramp.dtype == np.uint16 and ramp.shape == (200, 300) and int(ramp[199, 299]) == 200 * 300 - 1
         assert re.match(r"^\d+\.\d+", (await api.run({"config": {}, "data": {}}))["numpy"])
+        # Answers of every size arrive: below, at and above the size the runtime sends unchunked (just under 1 MiB).
+        for side in (300, 400, 511, 600, 1024):
+            square = np.tile(np.arange(side, dtype="uint16"), (side, 1))
+            expected = square.astype("float32") / (side - 1)
+            assert np.allclose(await api.normalize(square), expected), f"{side}x{side} float32 answer"
 
         # A second start with the same requirements (here: a restart) reuses the environment: no install runs.
         await plugins.stop("Numpy Filter")

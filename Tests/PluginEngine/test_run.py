@@ -154,7 +154,7 @@ def test_imjoy_new_makes_plugins_that_validate_and_a_native_one_runs(tmp_path, c
         assert [(r["status"], r["factor"]) for r in rows] == [("ok", "3")]
 
 
-HELP_COMMANDS = ["", "serve", "run", "new", "install", "list", "remove", "update", "validate", "token", "workspace"]
+HELP_COMMANDS = ["", "serve", "run", "new", "install", "list", "remove", "update", "validate", "token", "workspace", "worker"]
 
 
 def test_help_of_the_main_commands_is_as_documented():

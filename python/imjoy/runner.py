@@ -19,9 +19,10 @@ import imjoy
 from imjoy.api import ImJoyAPI
 from imjoy.status import report
 
-# Messages up to this size go as one frame instead of 256 KiB chunks (each chunk is a remote call). Python peers
-# (hypha-rpc on `websockets`) refuse frames above 1 MiB, so a message to another plugin must stay below that.
-LONG_MESSAGE_CHUNK_SIZE = 1024 * 1024 - 2048
+# Messages up to this size go as one frame instead of 256 KiB chunks (each chunk is a remote call). A hypha-rpc
+# peer with default settings unpacks at most 512 000-byte frames (and the engine forwards nothing larger), so a
+# message to any peer stays below that, with room for the routing header the engine rewrites.
+LONG_MESSAGE_CHUNK_SIZE = 500_000
 
 
 def _exit_with_parent(parent_pid):

@@ -46,6 +46,13 @@ public struct UserInfo: Sendable, Equatable {
     /// renames, deletes and imports workspaces, edits the repository list and installs from local paths.
     public var isEngineOwner: Bool { workspaces["*"] == .admin }
 
+    /// The role of a worker token (`imjoy token --worker`): it may register plugin hosts in its workspace and
+    /// answer the engine's calls, nothing more.
+    public static let pluginHostRole = "plugin-host"
+
+    /// Whether this user holds a worker token.
+    public var isPluginHostOnly: Bool { roles.contains(Self.pluginHostRole) }
+
     /// The user's own workspace, `ws-user-<id>`.
     public var ownWorkspace: String { "ws-user-\(id)" }
 

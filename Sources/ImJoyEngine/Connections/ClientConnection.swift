@@ -32,6 +32,8 @@ public final class ClientConnection: Sendable, Hashable, CustomStringConvertible
     /// `"<workspace>/<client_id>"`.
     public let address: String
     public let user: UserInfo
+    /// A worker token's connection: it may only talk to the manager (register plugin hosts, answer calls).
+    let isPluginHostOnly: Bool
     /// `user` in msgpack, encoded once and spliced into every message this connection sends.
     let encodedUser: [UInt8]
     let sink: any ConnectionSink
@@ -54,6 +56,7 @@ public final class ClientConnection: Sendable, Hashable, CustomStringConvertible
         self.clientID = clientID
         self.address = "\(workspace)/\(clientID)"
         self.user = user
+        self.isPluginHostOnly = user.isPluginHostOnly
         self.encodedUser = MessagePackEncoder.encodeBytes(user.messagePackValue)
         self.sink = sink
     }

@@ -29,6 +29,11 @@ struct ManagerService: Sendable {
                         throw ManagerError("Too many calls to the workspace manager in flight from \(from) (limit 128)")
                     }
                     defer { caller.endManagerCall() }
+                    if caller.isPluginHostOnly, !Self.pluginHostMethods.contains(name) {
+                        throw ManagerError(
+                            "Permission denied: a worker token may only register plugin hosts in \(caller.workspace) "
+                                + "(register_service of type plugin-host); it cannot call \(name)")
+                    }
                     return try await body(call, caller)
                 })
         }
@@ -62,6 +67,9 @@ struct ManagerService: Sendable {
             members: members)
     }
 
+    /// What a worker token may call.
+    static let pluginHostMethods: Set<String> = ["register_service", "unregister_service", "subscribe", "echo", "ping", "log"]
+
     // MARK: - Services
 
     func registerService(_ call: RPCCall, _ caller: ClientConnection) async throws -> RPCValue {
@@ -88,7 +96,15 @@ struct ManagerService: Sendable {
                     + "connection has \(caller.user.permission(in: caller.workspace)?.name ?? "none")); ask the "
                     + "workspace's owner for a read_write token (generate_token)")
         }
+        if caller.isPluginHostOnly, entry.type != HostDirectory.serviceType, entry.type != "built-in" {
+            throw ManagerError(
+                "Permission denied: a worker token may only register services of type plugin-host, not "
+                    + "\(entry.type.isEmpty ? "untyped" : entry.type) ones (\(entry.id))")
+        }
         try await engine.workspaces.register(entry, quota: engine.configuration.maxServicesPerClient)
+        if entry.type == HostDirectory.serviceType {
+            engine.hostRegistered(entry, name: info["name"]?.stringValue ?? caller.clientID)
+        }
         logger.debug("Service registered", metadata: ["service.id": "\(entry.id)"])
         if entry.type == "built-in" {
             engine.router.broadcast(
@@ -214,6 +230,9 @@ struct ManagerService: Sendable {
 
     func subscribe(_ call: RPCCall, _ caller: ClientConnection) async throws -> RPCValue {
         let types = try eventTypes(call, caller)
+        if caller.isPluginHostOnly, let other = types.first(where: { $0 != "client_disconnected" }) {
+            throw ManagerError("Permission denied: a worker token may not subscribe to \(other) events")
+        }
         guard caller.subscribe(types, limit: 256) else {
             throw ManagerError("Too many event subscriptions (the limit is 256 event types per client)")
         }

@@ -42,11 +42,15 @@ struct PluginEngineService: Sendable {
         add("get_source", "The source text of an installed plugin.", getSource)
         add("app_config", "Settings of the web app: where it loads Pyodide from.", appConfig)
         add("load_plugin", "The parts of an installed browser plugin (script, window, styles, requirements).", loadPlugin)
-        add("start", "Start an installed plugin (by name) or a plugin source; returns its API.", start)
+        add(
+            "start",
+            "Start an installed plugin (by name) or a plugin source; returns its API. host=NAME runs it on a "
+                + "connected worker (hosts() lists them).", start)
         add("stop", "Stop a running plugin.", stop)
         add("list", "List installed and running plugins of your workspace.", list)
         add("logs", "Recent output of a plugin: [{index, time, source, text}].", logs)
         add("status", "State of a plugin: phase, process id, environment, last exit.", status)
+        add("hosts", "Where plugins can run: the engine (local) and connected workers, with their resources.", hosts)
         addWorkspaceMembers(add)
         return RPCService(
             id: Self.serviceID, name: "ImJoy plugin engine", type: "plugin-engine",
@@ -62,11 +66,6 @@ struct PluginEngineService: Sendable {
             throw PluginEngineError("start needs a plugin name (installed in your workspace) or a plugin source")
         }
         try requireWrite(caller)
-        guard let supervisor else {
-            throw PluginEngineError(
-                "This engine runs no native-python plugins (it was started with --no-plugins, or without the Python "
-                    + "runtime); restart it without --no-plugins")
-        }
         let tag = call.argument(1, "tag")?.stringValue
         var plugin: Plugin
         if Self.looksLikeSource(argument) {
@@ -93,6 +92,15 @@ struct PluginEngineService: Sendable {
         }
         options.restart = call.argument(3, "restart")?.boolValue ?? false
         options.webPythonOnEngine = call.argument(4, "on_engine")?.boolValue ?? false
+        let hostName = call.argument(5, "host")?.stringValue
+        if let host = try chooseHost(named: hostName, plugin: plugin, caller: caller) {
+            return try await startOnHost(host, plugin: plugin, caller: caller, options: options)
+        }
+        guard let supervisor else {
+            throw PluginEngineError(
+                "This engine runs no native-python plugins (it was started with --no-plugins, or without the Python "
+                    + "runtime) and no worker is connected; restart it without --no-plugins, or start `imjoy worker`")
+        }
         return .encoded(try await supervisor.start(plugin, owner: caller, options: options))
     }
 
@@ -103,6 +111,15 @@ struct PluginEngineService: Sendable {
     func stop(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
         guard let name = call.argument(0, "name")?.stringValue else { throw PluginEngineError("stop needs a plugin name") }
         try requireWrite(caller)
+        if let supervisor, (try? await supervisor.find(name, caller: caller)) != nil {
+            try await supervisor.stop(name: name, caller: caller)
+            return .null
+        }
+        if let (placement, host) = placement(name, caller: caller) {
+            _ = try await engine.callHost(host, "stop", [.string(Address.client(of: placement.pluginAddress))], timeout: .seconds(60))
+            engine.hosts.unplace(placement.pluginAddress)
+            return .null
+        }
         guard let supervisor else { throw PluginEngineError("No plugin named '\(name)' is running (this engine runs none)") }
         try await supervisor.stop(name: name, caller: caller)
         return .null
@@ -124,6 +141,22 @@ struct PluginEngineService: Sendable {
             object["updated_at"] = .double(record.updatedAt.timeIntervalSince1970)
             rows.append(.object(object))
         }
+        for placement in engine.hosts.placements(in: caller.workspace) {
+            let hostState = engine.hosts.host(named: placement.hostName, in: caller.workspace)?.online == true ? "running" : "offline"
+            if let index = rows.firstIndex(where: { $0["name"]?.stringValue == placement.pluginName }),
+                case .object(var object) = rows[index]
+            {
+                object["host"] = .string(placement.hostName)
+                if object["state"]?.stringValue == "stopped" { object["state"] = .string(hostState) }
+                rows[index] = .object(object)
+            } else {
+                rows.append(
+                    .object([
+                        "name": .string(placement.pluginName), "installed": .bool(false), "host": .string(placement.hostName),
+                        "state": .string(hostState), "instances": .array([]),
+                    ]))
+            }
+        }
         for instance in running where !seen.contains(instance.current.plugin.config.id) {
             seen.insert(instance.current.plugin.config.id)
             let same = running.filter { $0.current.plugin.config.id == instance.current.plugin.config.id }
@@ -136,21 +169,32 @@ struct PluginEngineService: Sendable {
         guard let name = call.argument(0, "name")?.stringValue else { throw PluginEngineError("logs needs a plugin name") }
         let since = call.argument(1, "since")?.intValue ?? 0
         let limit = max(1, min(call.argument(2, "limit")?.intValue ?? 500, 5000))
+        if (try? await supervisor?.find(name, caller: caller)) == nil, let (placement, host) = placement(name, caller: caller) {
+            return try await engine.callHost(
+                host, "logs", [.string(Address.client(of: placement.pluginAddress)), .int(Int64(since)), .int(Int64(limit))],
+                timeout: .seconds(30))
+        }
         guard let supervisor else { throw PluginEngineError("No plugin named '\(name)' has run (this engine runs none)") }
         let instance = try await supervisor.find(name, caller: caller)
-        return .array(
-            instance.log.entries(since: since, limit: limit).map { entry in
-                .object([
-                    "index": .int(Int64(entry.index)), "time": .double(entry.time.timeIntervalSince1970),
-                    "source": .string(entry.source.rawValue), "text": .string(entry.text),
-                ])
-            })
+        return instance.logRows(since: since, limit: limit)
     }
 
     func status(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
         guard let name = call.argument(0, "name")?.stringValue else { throw PluginEngineError("status needs a plugin name") }
+        if (try? await supervisor?.find(name, caller: caller)) == nil, let (placement, host) = placement(name, caller: caller) {
+            guard case .object(var row) = try await engine.callHost(
+                host, "status", [.string(Address.client(of: placement.pluginAddress))], timeout: .seconds(30))
+            else { throw PluginEngineError("Host '\(host.name)' answered status with no status") }
+            row["host"] = .string(host.name)
+            return .object(row)
+        }
         guard let supervisor else { throw PluginEngineError("No plugin named '\(name)' has run (this engine runs none)") }
-        return status(of: try await supervisor.find(name, caller: caller))
+        var row = try await supervisor.find(name, caller: caller).statusRow
+        if case .object(var object) = row {
+            object["host"] = .string(Self.localHostName)
+            row = .object(object)
+        }
+        return row
     }
 
     // MARK: - Helpers
@@ -188,7 +232,7 @@ struct PluginEngineService: Sendable {
     private func row(_ plugin: Plugin, instances: [PluginInstance], installed: Bool) -> RPCValue {
         guard case .object(var object) = summary(plugin) else { return .null }
         object["installed"] = .bool(installed)
-        object["instances"] = .array(instances.map { status(of: $0) })
+        object["instances"] = .array(instances.map(\.statusRow))
         object["state"] = .string(instances.first(where: { $0.state.isActive })?.state.name ?? instances.first?.state.name ?? "stopped")
         object["form"] = Self.form(plugin.config.ui)
         object["inputs"] = plugin.config.inputs?.rpcValue ?? .null
@@ -209,31 +253,5 @@ struct PluginEngineService: Sendable {
                     ])
                 }
             })
-    }
-
-    private func status(of instance: PluginInstance) -> RPCValue {
-        let snapshot = instance.current
-        var object: RPCObject = [
-            "name": .string(snapshot.plugin.config.name), "state": .string(snapshot.state.name),
-            "workspace": .string(instance.workspace), "client_id": .string(instance.clientID),
-            "service_id": .string("\(instance.address):\(instance.serviceID)"), "owner": .string(snapshot.owner.address),
-            "pid": snapshot.state.isActive ? snapshot.process.map { .int(Int64($0.pid)) } ?? .null : .null,
-            "started_at": snapshot.startedAt.map { .double($0.timeIntervalSince1970) } ?? .null,
-            "start_seconds": snapshot.startSeconds.map { .double($0) } ?? .null,
-            "last_exit": snapshot.lastExit.map { .string($0.description) } ?? .null,
-        ]
-        switch snapshot.state {
-        case .starting(let phase): object["phase"] = .string(phase.rawValue)
-        case .crashed(let reason), .failed(let reason): object["error"] = .string(reason)
-        default: break
-        }
-        if let environment = snapshot.environment {
-            object["environment"] = .object([
-                "key": .string(environment.key), "path": .string(environment.directory.path),
-                "reused": .bool(environment.reused), "build_seconds": .double(environment.buildSeconds),
-                "installer": .string(environment.installer),
-            ])
-        }
-        return .object(object)
     }
 }

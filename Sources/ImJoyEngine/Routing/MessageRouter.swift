@@ -17,6 +17,7 @@ struct MessageRouter: Sendable {
     let managerUser: [UInt8]
     let maxForwardedFrameSize: Int
     let logger: Logger
+    let hosts: HostDirectory
 
     /// Event types only the engine may send: clients trust them (they fail pending calls on them).
     static func isServerEvent(_ type: String) -> Bool {
@@ -36,6 +37,11 @@ struct MessageRouter: Sendable {
         let isOwnBroadcast = rawTo == "*"
         let to = isOwnBroadcast ? "\(sender.workspace)/*" : Address.absolute(rawTo, in: sender.workspace)
         let type = header.type ?? ""
+        if sender.isPluginHostOnly, to != managerAddress {
+            throw RouteError(
+                "Refused message: a worker token only registers plugin hosts and answers the engine; it cannot reach \(to)",
+                session: header.session, target: to)
+        }
         if Self.isServerEvent(type) {
             throw RouteError("Refused message: '\(type)' events come from the engine only", session: header.session, target: to)
         }
@@ -69,7 +75,8 @@ struct MessageRouter: Sendable {
             return
         }
         guard let target = table.connection(at: to) else {
-            throw RouteError("Target peer \(to) is not connected", session: header.session, target: to)
+            throw RouteError(
+                hosts.offlineReason(for: to) ?? "Target peer \(to) is not connected", session: header.session, target: to)
         }
         if let session = header.session {
             sender.noteContact(to)
@@ -99,7 +106,8 @@ struct MessageRouter: Sendable {
                     "type": "method", "from": .string(to), "to": .string(managerAddress),
                     "method": .string("\(session).reject"), "parent": .string(session),
                 ])
-                writer.write(["args": [["_rtype": "error", "_rvalue": .string("Target peer \(to) is not connected"), "_rtrace": ""]]])
+                let message = hosts.offlineReason(for: to) ?? "Target peer \(to) is not connected"
+                writer.write(["args": [["_rtype": "error", "_rvalue": .string(message), "_rtrace": ""]]])
                 managerInbox.yield(writer.data)
             }
             return

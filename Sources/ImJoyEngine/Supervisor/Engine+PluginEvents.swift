@@ -2,23 +2,6 @@ import ImJoyCore
 import MessagePack
 
 extension Engine {
-    /// Tells a workspace's subscribers that a plugin changed state: event `plugin_status`
-    /// `{name, client_id, state, phase?, error?}`.
-    func publishPluginStatus(_ instance: PluginInstance) {
-        let snapshot = instance.current
-        var data: MessagePackMap = [
-            "name": .string(snapshot.plugin.config.name), "client_id": .string(instance.clientID),
-            "workspace": .string(instance.workspace), "state": .string(snapshot.state.name),
-        ]
-        switch snapshot.state {
-        case .starting(let phase): data["phase"] = .string(phase.rawValue)
-        case .crashed(let reason), .failed(let reason): data["error"] = .string(reason)
-        default: break
-        }
-        router.broadcast(
-            MessageRouter.event("plugin_status", data: .map(data)), type: "plugin_status", in: instance.workspace)
-    }
-
     /// Streams a plugin's log line to a workspace's subscribers: event `plugin_log` `{name, index, source, text}`
     /// (install output, phases with progress, the plugin's stdout and stderr).
     func publishPluginLog(name: String, entry: PluginLogEntry, in workspace: String) {

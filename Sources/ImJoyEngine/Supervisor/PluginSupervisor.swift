@@ -21,8 +21,17 @@ public struct StartOptions: Sendable {
     public var restart: Bool
     /// Run a `web-python` plugin on the engine's Python (the web app's fallback when Pyodide cannot be loaded).
     public var webPythonOnEngine: Bool
+    /// The token the plugin process connects with (`nil`: the host issues one); a worker gets it from the engine.
+    public var token: String?
+    /// The plugin's client id (`nil`: derived from its id and owner); a worker gets it from the engine.
+    public var clientID: String?
 
-    public init(setupTimeout: Duration? = nil, restart: Bool = false, webPythonOnEngine: Bool = false) {
+    public init(
+        setupTimeout: Duration? = nil, restart: Bool = false, webPythonOnEngine: Bool = false, token: String? = nil,
+        clientID: String? = nil
+    ) {
+        self.token = token
+        self.clientID = clientID
         self.setupTimeout = setupTimeout
         self.restart = restart
         self.webPythonOnEngine = webPythonOnEngine
@@ -42,7 +51,7 @@ public actor PluginSupervisor {
     public let settings: PluginEngineSettings
     public let environments: EnvironmentManager
     let logger: Logger
-    private weak var engine: Engine?
+    private weak var host: (any PluginHostContext)?
     /// Instances by signature (`<workspace>/<plugin id>` for single-instance plugins, else `…@<owner client>`).
     private var instances: [String: PluginInstance] = [:]
     private var starts: [String: Task<MessagePackValue, any Error>] = [:]
@@ -56,8 +65,9 @@ public actor PluginSupervisor {
         self.logger = logger
     }
 
-    func attach(engine: Engine) {
-        self.engine = engine
+    /// Connects the supervisor to where it runs (the engine, or a worker); it keeps a weak reference.
+    public func attach(to host: any PluginHostContext) {
+        self.host = host
     }
 
     // MARK: - Start
@@ -85,12 +95,12 @@ public actor PluginSupervisor {
             }
             instance.move(to: .restarting)
         } else {
-            let clientID = "plugin-\(plugin.config.id)" + (single ? "" : "-\(Self.shortHash(owner.clientID))")
+            let clientID = options.clientID ?? Self.pluginClientID(plugin, owner: owner)
             let workspace = owner.workspace
             instance = PluginInstance(
                 plugin: plugin, owner: owner, signature: signature, clientID: clientID, logCapacity: settings.logCapacity,
-                onLog: { [weak engine] name, entry in engine?.publishPluginLog(name: name, entry: entry, in: workspace) },
-                onStateChange: { [weak engine] instance in engine?.publishPluginStatus(instance) })
+                onLog: { [weak host] name, entry in host?.pluginLogged(name: name, entry: entry, workspace: workspace) },
+                onStateChange: { [weak host] instance in host?.pluginStatusChanged(instance.statusEvent) })
             instances[signature] = instance
         }
         let task = Task { try await self.run(instance, plugin: plugin, owner: owner, options: options) }
@@ -262,22 +272,26 @@ public actor PluginSupervisor {
         _ instance: PluginInstance, generation: Int, environment: PreparedEnvironment, runDirectory: URL,
         workDirectory: URL, options: StartOptions
     ) async throws -> MessagePackValue {
-        guard let engine else { throw PluginEngineError("The engine is not running") }
+        guard let host else { throw PluginEngineError("The engine is not running") }
         let owner = instance.current.owner
         let name = instance.name
         let token: String
         do {
-            token = try await engine.pluginToken(owner: owner.user, workspace: instance.workspace, clientID: instance.clientID)
+            if let preset = options.token {
+                token = preset
+            } else {
+                token = try await host.pluginToken(owner: owner.user, workspace: instance.workspace, clientID: instance.clientID)
+            }
         } catch {
             throw PluginEngineError("Could not issue a token for '\(name)': \(error)")
         }
         let tracker = CallTracker()
-        engine.supervisedPlugins.expect(instance.address, tracker: tracker)
+        host.expectPlugin(at: instance.address, tracker: tracker)
         var processEnvironment = pluginEnvironment(environment)
         let runtimePath = settings.runtimeDirectory.path
         processEnvironment["PYTHONPATH"] = runtimePath
         processEnvironment["PYTHONUNBUFFERED"] = "1"
-        processEnvironment["IMJOY_SERVER_URL"] = engine.publicBaseURL
+        processEnvironment["IMJOY_SERVER_URL"] = host.pluginServerURL
         processEnvironment["IMJOY_WORKSPACE"] = instance.workspace
         processEnvironment["IMJOY_TOKEN"] = token
         processEnvironment["IMJOY_CLIENT_ID"] = instance.clientID
@@ -378,7 +392,7 @@ public actor PluginSupervisor {
         if let process = snapshot.process {
             process.signal(SIGKILL)
         }
-        if let tracker = snapshot.tracker { engine?.supervisedPlugins.forget(instance.address, tracker: tracker) }
+        if let tracker = snapshot.tracker { host?.forgetPlugin(at: instance.address, tracker: tracker) }
     }
 
     /// The process of `generation` ended: a crash while running, the end of a stop, or a failed start.
@@ -391,7 +405,7 @@ public actor PluginSupervisor {
             "Plugin '\(instance.name)' \(status == .exited(0) ? "exited" : "crashed") (\(status))"
             + Self.stderrSection(instance.log.recentErrors)
         snapshot.tracker?.setExitReason(reason)
-        if let tracker = snapshot.tracker { engine?.supervisedPlugins.forget(instance.address, tracker: tracker) }
+        if let tracker = snapshot.tracker { host?.forgetPlugin(at: instance.address, tracker: tracker) }
         switch snapshot.state {
         case .running:
             instance.move(to: .crashed(reason))
@@ -407,11 +421,10 @@ public actor PluginSupervisor {
     /// is already running, e.g. an `allow-detach` one it started before).
     private func resume(_ instance: PluginInstance) async throws -> MessagePackValue {
         let descriptor = try await descriptor(of: instance)
-        guard let engine, descriptor["resume"] != nil else { return descriptor }
+        guard let host, descriptor["resume"] != nil else { return descriptor }
         instance.log.append(.engine, "resume()")
         do {
-            _ = try await engine.managerPeer.call(
-                target: instance.address, method: "services.\(instance.serviceID).resume", timeout: .seconds(60))
+            try await host.callPlugin(at: instance.address, method: "services.\(instance.serviceID).resume")
         } catch {
             throw PluginEngineError("'\(instance.name)' is running, but its resume() failed: \(error)")
         }
@@ -419,14 +432,13 @@ public actor PluginSupervisor {
     }
 
     private func descriptor(of instance: PluginInstance) async throws -> MessagePackValue {
-        guard let engine else { throw PluginEngineError("The engine is not running") }
-        let entries = await engine.workspaces.find(
-            workspace: instance.workspace, clientID: instance.clientID, serviceID: instance.serviceID, appID: nil)
-        guard let entry = entries.first else {
-            throw PluginEngineError(
-                "'\(instance.name)' is running but its service \(instance.address):\(instance.serviceID) is not registered")
+        guard let host else { throw PluginEngineError("The engine is not running") }
+        do {
+            return try await host.pluginDescriptor(
+                workspace: instance.workspace, clientID: instance.clientID, serviceID: instance.serviceID)
+        } catch {
+            throw PluginEngineError("'\(instance.name)' is running, but its service cannot be found: \(error)")
         }
-        return try await engine.serviceDescriptor(of: entry)
     }
 
     // MARK: - Stop
@@ -528,6 +540,10 @@ public actor PluginSupervisor {
         }
     }
 
+    func instancesByClient() -> [PluginInstance] {
+        instances.values.sorted { $0.clientID < $1.clientID }
+    }
+
     func instances(in workspace: String) -> [PluginInstance] {
         instances.values.filter { $0.workspace == workspace }.sorted { $0.signature < $1.signature }
     }
@@ -572,6 +588,12 @@ public actor PluginSupervisor {
         var name = url.split(separator: "/").last.map(String.init) ?? "repository"
         if name.hasSuffix(".git") { name.removeLast(4) }
         return safeName(name)
+    }
+
+    /// The client id of `owner`'s instance of `plugin`: `plugin-<id>` (single-instance) or `plugin-<id>-<hash of owner>`.
+    public static func pluginClientID(_ plugin: Plugin, owner: PluginOwner) -> String {
+        "plugin-\(plugin.config.id)"
+            + (plugin.config.flags.contains("single-instance") ? "" : "-\(shortHash(owner.clientID))")
     }
 
     static func shortHash(_ text: String) -> String {

@@ -20,7 +20,10 @@ struct BatchRunner: Sendable {
 
     /// Installs what is missing, starts each plugin once and finds each step's op.
     /// - Throws: ``CommandFailure`` naming the step and the plugin that could not be prepared.
-    static func prepare(_ plan: BatchPlan, client: ImJoyClient, plugins: RemoteService) async throws -> BatchRunner {
+    /// - Parameter host: the plugin host native-python plugins start on (`nil`: the engine chooses).
+    static func prepare(_ plan: BatchPlan, client: ImJoyClient, plugins: RemoteService, host: String? = nil)
+        async throws -> BatchRunner
+    {
         if let file = plan.pluginFile {
             _ = try await remote("install \(file)") { try await plugins.call("install", .string(file), kwargs: ["reinstall": true]) }
         }
@@ -50,7 +53,9 @@ struct BatchRunner: Sendable {
                 ProgressLine.note("starting \(step.plugin) (its environment is built on first use)")
                 let api = try await remote("\(where_)could not start '\(step.plugin)'") {
                     // web-python plugins run on the engine's Python here (there is no browser).
-                    try await plugins.call("start", .string(step.plugin), kwargs: ["on_engine": true])
+                    var kwargs: RPCObject = ["on_engine": true]
+                    if let host { kwargs["host"] = .string(host) }
+                    return try await plugins.call("start", .string(step.plugin), kwargs: kwargs)
                 }
                 apis[step.plugin] = RemoteService(object: api.objectValue ?? [:])
                 let source = try await remote("\(where_)could not read '\(step.plugin)'") {

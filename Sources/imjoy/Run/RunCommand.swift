@@ -51,6 +51,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The workspace to run in.")
     var workspace = "default"
 
+    @Option(help: "The host native-python plugins run on: a connected worker's name (imjoy worker --name), or local.")
+    var on: String?
+
     func validate() throws {
         for setting in settings {
             guard let equals = setting.firstIndex(of: "="), equals != setting.startIndex else {
@@ -64,9 +67,10 @@ struct RunCommand: AsyncParsableCommand {
             target: target, op: op, inputs: inputs, settings: settings, output: output)
         let output = output
         let verbose = engine.verbose
+        let host = on
         let outcome = try await EngineConnection.run(engine, workspace: workspace, pluginRuntime: runtime) {
             client, plugins in
-            let runner = try await BatchRunner.prepare(plan, client: client, plugins: plugins)
+            let runner = try await BatchRunner.prepare(plan, client: client, plugins: plugins, host: host)
             return try await runner.runAll(progress: ProgressLine(verbose: verbose))
         }
         if let output {
