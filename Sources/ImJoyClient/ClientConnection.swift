@@ -168,9 +168,14 @@ struct ClientConnection: Sendable {
         }
     }
 
-    /// Returns once the socket is closed.
+    /// Returns once the socket is closed; cancelling the waiting task closes it.
     func waitUntilClosed() async {
-        try? await channel.closeFuture.get()
+        let channel = channel
+        await withTaskCancellationHandler {
+            try? await channel.closeFuture.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
     }
 
     /// Starts a normal close and waits (at most `timeout`) for the server to answer it; then the socket is closed.

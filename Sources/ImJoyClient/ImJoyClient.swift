@@ -86,7 +86,8 @@ public final class ImJoyClient: Sendable {
         }
     }
 
-    /// Returns once the connection has ended (closed by either side, or lost).
+    /// Returns once the connection has ended (closed by either side, or lost); cancelling the task that waits
+    /// closes the connection.
     public func waitUntilDisconnected() async {
         await connection.waitUntilClosed()
     }

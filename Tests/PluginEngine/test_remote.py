@@ -146,6 +146,7 @@ class Worker:
         assert self.proc.poll() is None, "the worker exited:\n" + "\n".join(self.lines[-30:])
 
     def stop(self):
+        """SIGTERM: the worker stops its plugins and exits 0 within seconds."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -153,6 +154,7 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+                raise AssertionError("the worker ignored SIGTERM for 20 s:\n" + "\n".join(self.lines[-20:]))
 
 
 def worker_token(engine, workspace="default"):
@@ -261,6 +263,8 @@ def test_plugin_started_on_a_worker_runs_there_and_answers_through_the_engine(re
         await client.disconnect()
 
     run(body())
+    worker.stop()
+    assert worker.proc.returncode == 0, worker.lines[-10:]
 
 
 def test_a_worker_serves_again_after_the_engine_restarts(remote, fresh_engine):

@@ -41,7 +41,7 @@ def app_engine(tmp_path_factory):
     cache = os.environ.get("IMJOY_TEST_CACHE_DIR") or str(tmp_path_factory.mktemp("app-cache"))
     engine = Engine(tmp_path_factory.mktemp("app-data"),
                     extra=("--cache-dir", cache, "--pyodide-url", "http://127.0.0.1:9/pyodide/"))
-    yield {"url": engine.url, "token": engine.admin_token}
+    yield {"url": engine.url, "token": engine.admin_token, "data_dir": engine.data_dir, "cache": cache}
     engine.stop()
 
 
@@ -631,3 +631,73 @@ def test_the_count_nuclei_workflow_file_runs_unchanged_in_the_app(app_engine, br
     browser.switch_to.default_content()
     shot(browser, "15-demo-count-nuclei")
     assert console_errors(browser) == []
+
+
+WHERE_AM_I = '''<config lang="json">{"name": "Where Am I", "type": "native-python", "version": "0.1.0"}</config>
+<script lang="python">
+import os, sys
+from imjoy import api
+
+class ImJoyPlugin:
+    def run(self, ctx):
+        return {"prefix": sys.prefix, "pid": os.getpid()}
+
+api.export(ImJoyPlugin())
+</script>'''
+
+
+def test_native_python_plugins_run_on_the_worker_picked_in_the_engine_panel(app_engine, browser, tmp_path):
+    """Issue 9: an `imjoy worker` joins the engine; the engine panel lists it with its resources, and a plugin run
+    from the menu after picking the worker runs in the worker's environment folder."""
+    import asyncio
+    import time
+
+    from hypha_rpc import connect_to_server
+    from selenium.webdriver.support.ui import Select
+
+    binary = os.environ.get("IMJOY_BIN") or str(REPO / ".build" / "debug" / "imjoy")
+    token = subprocess.run(
+        [binary, "token", "--worker", "--workspace", "default", "--data-dir", str(app_engine["data_dir"])],
+        capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+    worker_dir = tmp_path / "worker"
+    worker = subprocess.Popen(
+        [binary, "worker", "--server", app_engine["url"], "--token", token, "--name", "web-gpu",
+         "--data-dir", str(worker_dir), "--cache-dir", app_engine["cache"]],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    import threading
+    lines = []
+    threading.Thread(target=lambda: lines.extend(worker.stdout), daemon=True).start()
+    try:
+        deadline = time.monotonic() + 30
+        while not any("imjoy worker web-gpu connected to" in line for line in lines):
+            assert time.monotonic() < deadline and worker.poll() is None, "".join(lines[-20:])
+            time.sleep(0.1)
+
+        async def install():
+            client = await connect_to_server({"server_url": app_engine["url"], "token": app_engine["token"]})
+            await (await client.get_service("public/plugin-engine")).install(WHERE_AM_I)
+            await client.disconnect()
+        asyncio.run(install())
+
+        open_app(browser, app_engine)
+        browser.find_element(By.ID, "open-engine").click()
+        wait(browser).until(
+            lambda d: d.find_element(By.CSS_SELECTOR, '#engine-panel tr[data-host="web-gpu"] .state').text == "online")
+        row = browser.find_element(By.CSS_SELECTOR, '#engine-panel tr[data-host="web-gpu"]').text
+        assert re.search(r"web-gpu online \d+ [\d.]+ GiB", row), row
+        Select(browser.find_element(By.ID, "engine-host")).select_by_value("web-gpu")
+        wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, 'li.plugin[data-name="Where Am I"] button.run'))).click()
+        result = wait(browser, 180).until(EC.presence_of_element_located((By.CSS_SELECTOR, 'section.window[aria-label="Where Am I: result"] pre')))
+        assert str(worker_dir / "envs") in result.text, result.text
+        browser.find_element(By.ID, "open-engine").click()
+        wait(browser).until(
+            lambda d: d.find_element(By.CSS_SELECTOR, '#engine-panel tr[data-name="Where Am I"] .host').text == "web-gpu")
+        assert browser.find_element(By.CSS_SELECTOR, '#engine-panel tr[data-name="Where Am I"] .state').text == "running"
+        shot(browser, "17-worker-host")
+        assert console_errors(browser) == []
+    except BaseException:
+        print("worker output:\n" + "".join(lines[-30:]))
+        raise
+    finally:
+        worker.terminate()
+        assert worker.wait(20) == 0, "the worker did not stop cleanly on SIGTERM"

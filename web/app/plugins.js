@@ -55,7 +55,10 @@ export class PluginPanel {
   /** Starts a plugin (if needed) and returns what its `run({config, data})` returns (errors are thrown). */
   async execute(name, data = {}, config = {}) {
     const type = this.plugins.find((plugin) => plugin.name === name)?.type;
-    const api = BrowserPlugins.handles(type) ? await this.browserPlugins.start(name) : await this.engine.start(name);
+    // Native-python plugins start on the host picked in the engine panel (null: the engine chooses).
+    const api = BrowserPlugins.handles(type)
+      ? await this.browserPlugins.start(name)
+      : await this.engine.start(name, null, null, false, false, this.host ?? null);
     return typeof api?.run === "function" ? await api.run({ config, data }) : undefined;
   }
 
