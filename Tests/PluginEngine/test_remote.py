@@ -124,12 +124,12 @@ class Proxy:
 class Worker:
     """An `imjoy worker` process; its output is collected on a thread."""
 
-    def __init__(self, server, token, name, data_dir, cache_dir, *extra):
+    def __init__(self, server, token, name, data_dir, cache_dir, *extra, env=None):
         self.data_dir = Path(data_dir)
         self.proc = subprocess.Popen(
             [binary(), "worker", "--server", server, "--token", token, "--name", name, "--data-dir", str(data_dir),
              "--cache-dir", str(cache_dir), "--setup-timeout", "120", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, env=env)
         self.lines = []
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -182,8 +182,9 @@ def remote(fresh_engine, tmp_path, cache_dir):
     proxy = Proxy(int(engine.url.rsplit(":", 1)[1]))
     workers = []
 
-    def start_worker(name="gpu-box", token=None, *extra):
-        worker = Worker(proxy.url, token or worker_token(engine), name, tmp_path / f"worker-{name}", cache_dir, *extra)
+    def start_worker(name="gpu-box", token=None, *extra, env=None):
+        worker = Worker(proxy.url, token or worker_token(engine), name, tmp_path / f"worker-{name}", cache_dir, *extra,
+                        env=env)
         workers.append(worker)
         return worker
 
@@ -347,7 +348,7 @@ def test_worker_token_registers_a_host_and_nothing_more_and_revoking_it_disconne
     assert any("the engine refused this worker" in line and "revoked" in line for line in worker.lines), worker.lines[-10:]
 
 
-def test_tls_serves_wss_to_a_hypha_rpc_client_that_trusts_its_certificate(fresh_engine, tmp_path):
+def test_tls_serves_wss_to_a_hypha_rpc_client_that_trusts_its_certificate(fresh_engine, tmp_path, cache_dir):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
@@ -373,6 +374,25 @@ def test_tls_serves_wss_to_a_hypha_rpc_client_that_trusts_its_certificate(fresh_
 
     run(body())
 
+    # A worker reaches the engine over wss:// when it trusts the certificate (--ca-cert), and so do its plugins.
+    worker = Worker(engine.url, worker_token(engine), "tls-box", tmp_path / "tls-worker", cache_dir, "--ca-cert", str(cert))
+    try:
+        worker.wait_connected()
+
+        async def remote_plugin():
+            client = await connect_to_server({"server_url": engine.url, "token": engine.admin_token,
+                                              "ssl": ssl.create_default_context(cafile=str(cert))})
+            plugins = await client.get_service("public/plugin-engine")
+            await plugins.install(REMOTE.replace("Remote Doubler", "TLS Remote"))
+            api = await plugins.start("TLS Remote", host="tls-box")
+            assert (await api.double(np.arange(3)) == np.arange(3) * 2).all()
+            assert worker.proc.pid in ancestors((await api.where())["pid"])
+            await client.disconnect()
+
+        run(remote_plugin())
+    finally:
+        worker.stop()
+
 
 def test_serve_refuses_a_key_without_its_certificate_and_an_unreadable_certificate(tmp_path):
     out = subprocess.run(
@@ -386,3 +406,64 @@ def test_serve_refuses_a_key_without_its_certificate_and_an_unreadable_certifica
         capture_output=True, text=True, timeout=30)
     assert out.returncode == 64, out.stderr
     assert "--tls-cert" in out.stderr and "bad.pem" in out.stderr and "PEM" in out.stderr
+
+
+GPU_PLUGIN = '''<config lang="json">
+{"name": "GPU Job", "type": "native-python", "version": "0.1.0", "tags": ["GPU"], "requirements": []}
+</config>
+<script lang="python">
+import os, sys
+from imjoy import api
+
+class ImJoyPlugin:
+    def run(self, ctx):
+        # A file in the work folder of wherever it runs: `imjoy run --on` is checked by where it appears.
+        with open(os.path.join(os.environ["WORK_DIR"], "gpu-job-ran"), "w") as f:
+            f.write(sys.prefix)
+        return {"prefix": sys.prefix}
+
+api.export(ImJoyPlugin())
+</script>
+'''
+
+
+def test_a_gpu_tagged_plugin_goes_to_a_worker_with_a_gpu_and_imjoy_run_on_names_a_host(remote, tmp_path):
+    engine, proxy, start_worker = remote
+    # This machine has no GPU: a stand-in nvidia-smi on the GPU worker's PATH answers as one would.
+    fake = tmp_path / "fake-bin"
+    fake.mkdir()
+    (fake / "nvidia-smi").write_text("#!/bin/sh\necho 'Fake GPU 4000, 8192'\n")
+    (fake / "nvidia-smi").chmod(0o755)
+    plain = start_worker("cpu-box")
+    gpu = start_worker("gpu-box", None, env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"})
+    plain.wait_connected()
+    gpu.wait_connected()
+
+    async def body():
+        client, plugins = await owner_with_plugins(engine)
+        for _ in range(50):
+            hosts = {host["name"]: host for host in await plugins.hosts()}
+            if "gpu-box" in hosts and "cpu-box" in hosts:
+                break
+            await asyncio.sleep(0.1)
+        assert hosts["gpu-box"]["info"]["gpus"] == [{"name": "Fake GPU 4000", "memory_mib": 8192}]
+        assert hosts["cpu-box"]["info"]["gpus"] == []
+        await plugins.install(GPU_PLUGIN)
+        api = await plugins.start("GPU Job")  # no host named: its GPU tag picks the worker with a GPU
+        assert (await api.run({"config": {}, "data": {}}))["prefix"].startswith(str(gpu.data_dir))
+        assert (await plugins.status("GPU Job"))["host"] == "gpu-box"
+        await plugins.stop("GPU Job")
+        with pytest.raises(Exception, match=r"No host named 'nowhere' in workspace default \(hosts: local, cpu-box, gpu-box\)"):
+            await plugins.start("GPU Job", host="nowhere")
+        await client.disconnect()
+
+    run(body())
+
+    # imjoy run --on NAME runs the plugin on that host.
+    out = subprocess.run(
+        [binary(), "run", "GPU Job", "--on", "cpu-box", "--server", engine.url, "--token", engine.admin_token,
+         "--data-dir", str(engine.data_dir)], capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr
+    ran = list(plain.data_dir.rglob("gpu-job-ran"))
+    assert ran and ran[0].read_text().startswith(str(plain.data_dir)), out.stdout + out.stderr
+    assert not list(Path(engine.data_dir).rglob("gpu-job-ran"))
