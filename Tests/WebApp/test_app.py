@@ -45,10 +45,10 @@ def app_engine(tmp_path_factory):
     engine.stop()
 
 
-def make_browser(width, height):
+def make_browser(width, height, *extra):
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
-    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}"]:
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}", *extra]:
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver")), options=options)
@@ -701,3 +701,25 @@ def test_native_python_plugins_run_on_the_worker_picked_in_the_engine_panel(app_
     finally:
         worker.terminate()
         assert worker.wait(20) == 0, "the worker did not stop cleanly on SIGTERM"
+
+
+def test_the_app_works_over_https_and_wss_from_a_tls_engine(tmp_path):
+    """Issue 9: `imjoy serve --tls-cert --tls-key` serves the app over https and its RPC over wss (the browser is
+    told to accept the self-signed test certificate, as a user would after trusting it)."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60)
+    engine = Engine(tmp_path / "data", extra=("--no-plugins", "--tls-cert", str(cert), "--tls-key", str(key)))
+    driver = make_browser(1280, 800, "--ignore-certificate-errors")
+    try:
+        assert engine.url.startswith("https://")
+        open_app(driver, {"url": engine.url, "token": engine.admin_token})
+        assert wait(driver).until(lambda d: d.find_element(By.ID, "connection").text == "connected: default")
+        assert driver.execute_script("return location.protocol") == "https:"
+        shot(driver, "18-https")
+        assert console_errors(driver) == []
+    finally:
+        driver.quit()
+        engine.stop()

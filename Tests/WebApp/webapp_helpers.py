@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 WEB_ROOT = REPO / "web"
-LISTEN_RE = re.compile(r"imjoy engine listening on (http://127\.0\.0\.1:\d+)")
+LISTEN_RE = re.compile(r"imjoy engine listening on (https?://127\.0\.0\.1:\d+)")
 
 BLANK_PAGE = b"""<!doctype html>
 <html><head><meta charset="utf-8"><title>imjoy web tests</title><link rel="icon" href="data:,"></head>
