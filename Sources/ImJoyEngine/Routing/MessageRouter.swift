@@ -57,6 +57,17 @@ struct MessageRouter: Sendable {
         try RoutingHeader.checkBody(body, session: header.session, target: to)
         let size = rewritten.readableBytes + body.readableBytes
         if size > maxForwardedFrameSize {
+            // An answer that cannot be delivered: tell the caller at once instead of letting its call time out.
+            if let method = header.map["method"]?.stringValue, method.hasSuffix(".resolve"),
+                let caller = table.connection(at: to)
+            {
+                caller.sink.send(
+                    Self.reject(
+                        session: String(method.dropLast(".resolve".count)),
+                        message: "The answer from \(sender.address) was \(size) bytes, over the \(maxForwardedFrameSize)-byte "
+                            + "limit of one message; its sender must chunk large answers (hypha-rpc: long_message_chunk_size "
+                            + "≤ 256 KiB)", from: sender.address, to: caller))
+            }
             throw RouteError(
                 "Message of \(size) bytes to \(to) is larger than the \(maxForwardedFrameSize)-byte limit a client can "
                     + "receive; send large data in chunks (hypha-rpc does this by itself with long_message_chunk_size ≤ 256 KiB)",
