@@ -29,7 +29,7 @@ struct SwiftHistogram: AsyncParsableCommand {
 
     /// The op: like a plugin's API, it has a name, a `ui` form and `run(ctx)`.
     static let service = RPCService(
-        id: "Swift_Histogram", name: "Swift Histogram", visibility: .protected,
+        id: "Swift_Histogram", name: "Swift Histogram", type: "operator", visibility: .protected,
         members: [
             "name": "Swift Histogram",
             "type": "operator",

@@ -723,3 +723,44 @@ def test_the_app_works_over_https_and_wss_from_a_tls_engine(tmp_path):
     finally:
         driver.quit()
         engine.stop()
+
+
+def test_a_swift_programs_op_is_listed_and_runs_from_the_menu_and_in_a_workflow(app_engine, browser):
+    """Issue 8: Examples/SwiftHistogram (an ImJoyClient program) offers an op the web app lists with the plugins,
+    runs from its form (its Swift error comes back), and runs as a workflow step after the Image Reader."""
+    import json
+    import time
+
+    binary = os.environ.get("IMJOY_BIN") or str(REPO / ".build" / "debug" / "imjoy")
+    example = Path(binary).parent / "swift-histogram"
+    assert example.exists(), f"{example} is built by `swift build` (the swift-histogram product)"
+    program = subprocess.Popen([str(example), "--server", app_engine["url"], "--token", app_engine["token"]],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert "Swift Histogram is ready" in program.stdout.readline()
+        open_app(browser, app_engine)
+        install_from_page(browser, (REPO / "plugins" / "Image-Reader.imjoy.html").read_text())
+        op = wait(browser).until(EC.element_to_be_clickable(
+            (By.CSS_SELECTOR, 'li.plugin.op[data-name="Swift Histogram"] button.run')))
+        op.click()
+        field = wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#dialog .op-form input")))
+        field.clear()
+        field.send_keys("4", Keys.ENTER)
+        message = wait(browser, 60).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#dialog .error-message")))
+        assert "Swift Histogram needs a numeric image" in message.text
+        browser.find_element(By.CSS_SELECTOR, "#dialog menu button").click()
+
+        browser.set_script_timeout(120)
+        result = browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "imjoyApp.workflows.show({name: 'histogram', steps: [{plugin: 'Image Reader'},"
+            " {plugin: 'Swift Histogram', config: {bins: 4}}]})"
+            ".then(() => imjoyApp.workflows.run({})).then((data) => done(JSON.stringify(data)), (e) => done(String(e)));")
+        data = json.loads(result)
+        assert data["bins"] == 4 and len(data["histogram"]) == 4 and sum(data["histogram"]) == 303 * 384, data
+        assert data["name"] == "coins"
+        shot(browser, "19-swift-op")
+        assert console_errors(browser) == []
+    finally:
+        program.terminate()
+        program.wait(20)

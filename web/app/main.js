@@ -55,7 +55,7 @@ async function start() {
   });
   const browserPlugins = new BrowserPlugins({ server, engine, windows, feedback });
   windows.restore(await engine.get_layout().catch(() => null));
-  const plugins = new PluginPanel(document.getElementById("plugin-list"), { engine, feedback, windows, browserPlugins });
+  const plugins = new PluginPanel(document.getElementById("plugin-list"), { engine, feedback, windows, browserPlugins, server });
   const panel = new EnginePanel({ engine, feedback, windows, plugins });
   const workflows = new WorkflowPanel({ engine, feedback, windows, plugins });
   const editor = new PluginEditor({ engine, windows, feedback, plugins, browserPlugins });
@@ -74,6 +74,9 @@ async function start() {
     server.on("plugin_log", (event) => panel.onLog(event?.data ?? event)),
     server.on("plugin_installed", () => plugins.refresh()),
     server.on("plugin_uninstalled", () => plugins.refresh()),
+    // Ops come and go with the plugins and programs that offer them.
+    server.on("service_added", (event) => ((event?.data ?? event)?.type === "operator" ? plugins.refresh() : null)),
+    server.on("service_removed", (event) => ((event?.data ?? event)?.type === "operator" ? plugins.refresh() : null)),
   ]);
 
   document.getElementById("open-install").addEventListener("click", () => installer.open());

@@ -4,10 +4,13 @@ import { renderForm } from "./op-form.js";
 
 /**
  * The plugin menu: the workspace's installed plugins with a run button and a per-plugin menu
- * (docs, logs, stop, remove, share).
+ * (docs, logs, stop, remove, share), then the ops other peers offer: ops plugins registered with `api.register`
+ * and connected programs (e.g. a Swift program using ImJoyClient), runnable from the menu and in workflows.
  */
 export class PluginPanel {
-  constructor(list, { engine, feedback, windows, browserPlugins }) {
+  constructor(list, { engine, feedback, windows, browserPlugins, server }) {
+    this.server = server;
+    this.ops = [];
     this.list = list;
     this.browserPlugins = browserPlugins;
     this.engine = engine;
@@ -19,9 +22,34 @@ export class PluginPanel {
   /** Reloads the list from the engine. */
   async refresh() {
     this.plugins = await this.engine.list();
-    replaceChildren(this.list, this.plugins.length
-      ? this.plugins.map((plugin) => this.item(plugin))
+    const names = new Set(this.plugins.map((plugin) => plugin.name));
+    const services = this.server ? await this.server.listServices({ type: "operator" }).catch(() => []) : [];
+    this.ops = services.filter((op) => op.name && !names.has(op.name));
+    replaceChildren(this.list, this.plugins.length || this.ops.length
+      ? [...this.plugins.map((plugin) => this.item(plugin)), ...this.ops.map((op) => this.opItem(op))]
       : h("li", { class: "empty" }, "No plugins yet: install some with + Plugins."));
+  }
+
+  /** An op offered by a plugin (`api.register`) or a connected program: run it from its form. */
+  opItem(op) {
+    return h("li", { class: "plugin op", dataset: { name: op.name, op: op.id } },
+      h("button", { class: "run", title: op.description ?? `offered by ${op.id.split(":")[0]}`,
+        onclick: () => this.runOpWithForm(op) },
+        h("span", { class: "plugin-name" }, op.name),
+        h("span", { class: "badge", "aria-label": "an op" }, "op")));
+  }
+
+  async runOpWithForm(op) {
+    let form = null;
+    try {
+      const service = await this.server.getService(op.id);
+      if (typeof service.ui === "string" && service.ui) form = renderForm(await this.engine.parse_ui(service.ui));
+    } catch (error) {
+      return this.showError(`${op.name} is not reachable`, error);
+    }
+    if (!form?.hasFields) return this.run(op.name);
+    const go = await this.feedback.ask(op.name, form.elements, [["Cancel", false], ["Run", true, true]], false);
+    if (go) return this.run(op.name, {}, form.values());
   }
 
   item(plugin) {
@@ -54,6 +82,11 @@ export class PluginPanel {
 
   /** Starts a plugin (if needed) and returns what its `run({config, data})` returns (errors are thrown). */
   async execute(name, data = {}, config = {}) {
+    const op = this.plugins.some((plugin) => plugin.name === name) ? null : this.ops.find((entry) => entry.name === name);
+    if (op) {
+      const service = await this.server.getService(op.id);
+      return await service.run({ config, data });
+    }
     const type = this.plugins.find((plugin) => plugin.name === name)?.type;
     // Native-python plugins start on the host picked in the engine panel (null: the engine chooses).
     const api = BrowserPlugins.handles(type)

@@ -50,6 +50,9 @@ struct PluginEngineService: Sendable {
         add("list", "List installed and running plugins of your workspace.", list)
         add("logs", "Recent output of a plugin: [{index, time, source, text}].", logs)
         add("status", "State of a plugin: phase, process id, environment, last exit.", status)
+        add("parse_ui", "An op's ui string as form segments [{text} | {id, type, options, default}].") { call, _ in
+            Self.form(call.argument(0, "ui")?.stringValue ?? "")
+        }
         add("hosts", "Where plugins can run: the engine (local) and connected workers, with their resources.", hosts)
         addWorkspaceMembers(add)
         return RPCService(
