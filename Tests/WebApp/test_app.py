@@ -764,3 +764,29 @@ def test_a_swift_programs_op_is_listed_and_runs_from_the_menu_and_in_a_workflow(
     finally:
         program.terminate()
         program.wait(20)
+
+
+def test_a_workflow_step_naming_an_op_runs_that_op(app_engine, browser):
+    """A step's `op` (an op the plugin registered with api.register) is kept when a workflow is loaded and is the
+    function that runs: Image Filters' Otsu Threshold turns the coins sample into a 0/1 mask."""
+    import json
+
+    open_app(browser, app_engine)
+    for name in ["Image-Reader", "Image-Filters"]:
+        install_from_page(browser, (REPO / "plugins" / f"{name}.imjoy.html").read_text())
+    browser.set_script_timeout(240)
+    result = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "imjoyApp.workflows.show({name: 'threshold', steps: [{plugin: 'Image Reader', config: {grayscale: 'yes'}},"
+        " {plugin: 'Image Filters', op: 'Otsu Threshold'}]})"
+        ".then(() => imjoyApp.workflows.run({}))"
+        ".then((data) => done(JSON.stringify({keys: Object.keys(data ?? {}), threshold: data?.threshold,"
+        " steps: imjoyApp.workflows.document().steps})), (e) => done(String(e)));")
+    assert result.startswith("{"), result
+    data = json.loads(result)
+    assert data["steps"][1] == {"plugin": "Image Filters", "op": "Otsu Threshold", "config": {}}
+    step = browser.find_elements(By.CSS_SELECTOR, "#workflow-panel ol.steps li")[1]
+    assert step.get_attribute("data-op") == "Otsu Threshold" and step.text.startswith("Image Filters / Otsu Threshold")
+    # What Otsu Threshold returns (the plugin's own run would return a filtered image and no mask).
+    assert "mask" in data["keys"] and 0 < data["threshold"] < 255, data
+    assert console_errors(browser) == []

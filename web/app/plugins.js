@@ -81,7 +81,8 @@ export class PluginPanel {
   }
 
   /** Starts a plugin (if needed) and returns what its `run({config, data})` returns (errors are thrown). */
-  async execute(name, data = {}, config = {}) {
+  async execute(name, data = {}, config = {}, opName = null) {
+    if (opName && opName !== name) return this.executeOp(name, opName, data, config);
     const op = this.plugins.some((plugin) => plugin.name === name) ? null : this.ops.find((entry) => entry.name === name);
     if (op) {
       const service = await this.server.getService(op.id);
@@ -93,6 +94,22 @@ export class PluginPanel {
       ? await this.browserPlugins.start(name)
       : await this.engine.start(name, null, null, false, false, this.host ?? null);
     return typeof api?.run === "function" ? await api.run({ config, data }) : undefined;
+  }
+
+  /** Runs the op `opName` a plugin registered with `api.register` (starting the plugin first if needed). */
+  async executeOp(name, opName, data, config) {
+    const type = this.plugins.find((plugin) => plugin.name === name)?.type;
+    if (BrowserPlugins.handles(type)) await this.browserPlugins.start(name);
+    else await this.engine.start(name, null, null, false, false, this.host ?? null);
+    const serviceId = (text) => text.replace(/[ .:/]/g, "_");
+    const suffix = `:${serviceId(name)}__${serviceId(opName)}`;
+    const ops = await this.server.listServices({ type: "operator" });
+    const op = ops.find((entry) => entry.id.endsWith(suffix));
+    if (!op) {
+      const mine = ops.filter((entry) => entry.id.includes(`:${serviceId(name)}__`)).map((entry) => entry.name);
+      throw new Error(`${name} has no op named ${opName}${mine.length ? ` (its ops: ${mine.join(", ")})` : ""}`);
+    }
+    return (await this.server.getService(op.id)).run({ config, data });
   }
 
   /** Starts a plugin (if needed) and calls its `run`, showing what it returns in a window. */

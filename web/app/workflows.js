@@ -33,7 +33,7 @@ export class WorkflowPanel {
     replaceChildren(body,
       h("div", { class: "row" }, nameInput, loader),
       h("ol", { class: "steps", "aria-label": "Workflow steps" }, this.steps.map((step, index) =>
-        h("li", { dataset: { plugin: step.plugin } }, step.plugin, " ",
+        h("li", { dataset: { plugin: step.plugin, op: step.op ?? "" } }, step.op ? `${step.plugin} / ${step.op}` : step.plugin, " ",
           Object.keys(step.config ?? {}).length ? h("small", { class: "step-config" }, JSON.stringify(step.config), " ") : null,
           h("button", { type: "button", class: "icon", "aria-label": `Edit step ${index + 1}`,
             onclick: () => this.editStep(index) }, "✎"),
@@ -57,9 +57,9 @@ export class WorkflowPanel {
     let data = initial;
     try {
       for (const [index, step] of this.steps.entries()) {
-        this.feedback.showStatus(`Workflow step ${index + 1}/${this.steps.length}: ${step.plugin}`);
+        this.feedback.showStatus(`Workflow step ${index + 1}/${this.steps.length}: ${step.op ? `${step.plugin} / ${step.op}` : step.plugin}`);
         this.feedback.showProgress(((index + 0.5) / this.steps.length) * 100);
-        data = await this.plugins.execute(step.plugin, data ?? {}, step.config ?? {});
+        data = await this.plugins.execute(step.plugin, data ?? {}, step.config ?? {}, step.op ?? null);
       }
       this.feedback.showProgress(0);
       this.feedback.showStatus(`Workflow ${this.name}: done`);
@@ -106,7 +106,9 @@ export class WorkflowPanel {
   /** Opens the panel with a workflow document (from a shared link or file). */
   async show(document) {
     this.name = document?.name ?? this.name;
-    this.steps = (document?.steps ?? []).map((step) => ({ plugin: step.plugin, config: step.config ?? {} }));
+    this.steps = (document?.steps ?? []).map((step) =>
+      (step.op && step.op !== step.plugin ? { plugin: step.plugin, op: step.op, config: step.config ?? {} }
+        : { plugin: step.plugin, config: step.config ?? {} }));
     await this.open();
   }
 
