@@ -629,6 +629,17 @@ def test_the_count_nuclei_workflow_file_runs_unchanged_in_the_app(app_engine, br
     wait(browser).until(lambda d: d.find_element(By.ID, "caption").text == "22 rows")
     assert [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#table th")][:3] == ["label", "area", "mean_intensity"]
     browser.switch_to.default_content()
+    # The same nuclei over the image in the viewer (the plugin's "Count and Show Nuclei" op as a workflow step).
+    shown = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "imjoyApp.workflows.show({name: 'count and show', steps: [{plugin: 'Image Reader', config: {grayscale: 'yes'}},"
+        " {plugin: 'Nuclei Counter', op: 'Count and Show Nuclei'}]})"
+        ".then(() => imjoyApp.workflows.run({})).then((data) => done(data.count), (e) => done(String(e)));")
+    assert shown == 22, shown
+    viewer = wait(browser).until(EC.presence_of_element_located(
+        (By.CSS_SELECTOR, 'section.window[aria-label="coins: 22 nuclei"] canvas')))
+    assert browser.find_element(By.CSS_SELECTOR, 'section.window[aria-label="coins: 22 nuclei"] input[aria-label="Show mask"]').is_selected()
+    assert viewer.get_attribute("width") == "384" and viewer.get_attribute("height") == "303"
     shot(browser, "15-demo-count-nuclei")
     assert console_errors(browser) == []
 

@@ -210,7 +210,8 @@ class ImJoyAPI:
         if self._ui is None and now - self._ui_checked > 2:
             self._ui_checked = now
             try:
-                self._ui = await self._server.get_service("imjoy-ui")
+                # The newest app wins when several are open (or one just reloaded and the old page is leaving).
+                self._ui = await self._server.get_service("imjoy-ui", {"mode": "last"})
             except Exception:
                 self._ui = None
         return self._ui
