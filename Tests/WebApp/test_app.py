@@ -770,6 +770,19 @@ def test_a_swift_programs_op_is_listed_and_runs_from_the_menu_and_in_a_workflow(
         data = json.loads(result)
         assert data["bins"] == 4 and len(data["histogram"]) == 4 and sum(data["histogram"]) == 303 * 384, data
         assert data["name"] == "coins"
+        # The Swift op's histogram in the Chart Window plugin (a sandboxed window drawing SVG bars).
+        install_from_page(browser, (REPO / "plugins" / "Chart-Window.imjoy.html").read_text())
+        drawn = browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "imjoyApp.plugins.run('Chart Window', {histogram: arguments[0]}).then(() => done(true), (e) => done(String(e)));",
+            data["histogram"])
+        assert drawn is True, drawn
+        browser.switch_to.frame(wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#plugin-Chart_Window iframe"))))
+        wait(browser).until(lambda d: d.find_element(By.ID, "caption").text == f"histogram: 4 bars, max {max(data['histogram'])}")
+        heights = [float(bar.get_attribute("height")) for bar in browser.find_elements(By.CSS_SELECTOR, "#chart rect")]
+        assert len(heights) == 4 and max(heights) == 180
+        assert [round(h) for h in heights] == [round(v / max(data["histogram"]) * 180) for v in data["histogram"]]
+        browser.switch_to.default_content()
         shot(browser, "19-swift-op")
         assert console_errors(browser) == []
     finally:
