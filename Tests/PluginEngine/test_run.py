@@ -201,3 +201,64 @@ def test_a_swift_program_is_a_workflow_step_like_any_plugin(tmp_path, fresh_engi
     finally:
         program.terminate()
         program.wait(10)
+
+
+STEP = '''<config lang="json">{{"name": "{name}", "type": "native-python", "version": "0.1.0"}}</config>
+<script lang="python">
+import asyncio, json, os, time
+from imjoy import api
+
+class ImJoyPlugin:
+    async def run(self, ctx):
+        data = dict(ctx["data"])
+        log = os.path.join(os.environ["WORK_DIR"], "pipeline.log")
+        with open(log, "a") as f:
+            f.write(json.dumps(["{name}", "start", data["name"], time.monotonic()]) + "\\n")
+        await asyncio.sleep(0.3)
+        if "{name}" == "Step A" and data["name"] == "c.txt":
+            raise ValueError("c is refused")
+        with open(log, "a") as f:
+            f.write(json.dumps(["{name}", "end", data["name"], time.monotonic()]) + "\\n")
+        data.setdefault("seen", []).append("{name}")
+        return data
+
+api.export(ImJoyPlugin())
+</script>'''
+
+
+def test_a_workflow_runs_as_a_pipeline_that_keeps_each_steps_input_order(tmp_path):
+    """With two steps, the next input is in step 1 while the previous one is in step 2; each step still gets one
+    input at a time, in input order, and a failing input does not hold up the ones after it."""
+    import json
+
+    for name in ("Step A", "Step B"):
+        (tmp_path / f"{name}.imjoy.html").write_text(STEP.format(name=name))
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    for name in "abcde":
+        (inputs / f"{name}.txt").write_text(name)
+    workflow = tmp_path / "two.imjoy-workflow.json"
+    workflow.write_text(json.dumps({"name": "two", "steps": [{"plugin": "Step A"}, {"plugin": "Step B"}]}))
+    data = tmp_path / "data"
+    for name in ("Step A", "Step B"):
+        installed = imjoy("install", tmp_path / f"{name}.imjoy.html", "--data-dir", data)
+        assert installed.returncode == 0, installed.stderr
+    result = imjoy("run", workflow, "--input", inputs, "--data-dir", data)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("[")]
+    assert [line.split("]")[0] + "]" for line in lines] == [f"[{i}/5]" for i in range(1, 6)], "reported in input order"
+    assert "c.txt: failed: Step A: ValueError: c is refused" in lines[2], lines[2]
+
+    events = [json.loads(line) for line in next(data.rglob("pipeline.log")).read_text().splitlines()]
+    for step in ("Step A", "Step B"):
+        mine = [e for e in events if e[0] == step]
+        starts = [e[2] for e in mine if e[1] == "start"]
+        assert starts == sorted(starts), f"{step} got its inputs in order: {starts}"
+        # One input at a time: every start follows the previous input's end (or failure).
+        for previous, current in zip(mine, mine[1:]):
+            assert not (previous[1] == "start" and current[1] == "start" and previous[2] != "c.txt"), mine
+    assert [e[2] for e in events if e[0] == "Step B" and e[1] == "start"] == ["a.txt", "b.txt", "d.txt", "e.txt"]
+    # The pipeline: Step A started b before Step B finished a.
+    a_done_by_b = next(e[3] for e in events if e[:3] == ["Step B", "end", "a.txt"])
+    b_started_by_a = next(e[3] for e in events if e[:3] == ["Step A", "start", "b.txt"])
+    assert b_started_by_a < a_done_by_b

@@ -106,29 +106,54 @@ struct BatchRunner: Sendable {
             }
         }
         let inputs: [URL?] = plan.inputs.isEmpty ? [nil] : plan.inputs
-        var results: [BatchOutcome.InputResult] = []
-        for (index, input) in inputs.enumerated() {
-            let name = input?.lastPathComponent ?? plan.title
-            progress.started(index: index, of: inputs.count, name: name)
-            let result = await runOne(input)
-            results.append(result)
-            progress.finished(index: index, of: inputs.count, result: result)
+        // A pipeline: with N steps, N inputs are in flight, so while one input is in step 2 the next one is in
+        // step 1. Each step takes one input at a time, in input order (its gate), so a plugin sees the same calls
+        // in the same order as without the pipeline. Results are reported in input order.
+        let depth = max(1, min(steps.count, inputs.count))
+        var results = [BatchOutcome.InputResult?](repeating: nil, count: inputs.count)
+        var reported = 0
+        let gates = steps.map { _ in SerialGate() }
+        await withTaskGroup(of: (Int, BatchOutcome.InputResult).self) { group in
+            var next = 0
+            func launch() {
+                let index = next
+                next += 1
+                progress.started(index: index, of: inputs.count, name: inputs[index]?.lastPathComponent ?? plan.title)
+                group.addTask { (index, await runOne(inputs[index], ticket: index, gates: gates)) }
+            }
+            while next < depth { launch() }
+            for await (index, result) in group {
+                results[index] = result
+                while reported < inputs.count, let done = results[reported] {
+                    progress.finished(index: reported, of: inputs.count, result: done)
+                    reported += 1
+                }
+                if next < inputs.count { launch() }
+            }
         }
         progress.done()
-        return BatchOutcome(results: results)
+        return BatchOutcome(results: results.compactMap { $0 })
     }
 
-    private func runOne(_ input: URL?) async -> BatchOutcome.InputResult {
+    private func runOne(_ input: URL?, ticket: Int, gates: [SerialGate]) async -> BatchOutcome.InputResult {
         let name = input?.lastPathComponent ?? plan.title
         let stem = input.map { $0.deletingPathExtension().lastPathComponent } ?? "result"
         let clock = ContinuousClock()
         let start = clock.now
         var data: RPCValue = input.map { .object(["path": .string($0.path), "name": .string($0.lastPathComponent)]) } ?? .object([:])
         do {
-            for step in steps {
+            for (position, (step, gate)) in zip(steps, gates).enumerated() {
+                await gate.enter(ticket)
                 do {
                     data = try await step.run.call([.object(["config": .object(step.config), "data": data])], kwargs: nil)
+                    await gate.leave()
                 } catch {
+                    await gate.leave()
+                    // The later steps never see this input: let the next input through them.
+                    for later in gates.dropFirst(position + 1) {
+                        await later.enter(ticket)
+                        await later.leave()
+                    }
                     throw CommandFailure(steps.count > 1 ? "\(step.label): \(RPCValue.message(of: error))" : RPCValue.message(of: error))
                 }
             }
@@ -164,5 +189,21 @@ struct BatchRunner: Sendable {
         } catch {
             throw CommandFailure("\(doing): \(RPCValue.message(of: error))")
         }
+    }
+}
+
+/// Lets one input at a time through a step, in input order: input `n` enters after input `n - 1` left.
+actor SerialGate {
+    private var next = 0
+    private var waiting: [Int: CheckedContinuation<Void, Never>] = [:]
+
+    func enter(_ ticket: Int) async {
+        guard ticket != next else { return }
+        await withCheckedContinuation { waiting[ticket] = $0 }
+    }
+
+    func leave() {
+        next += 1
+        waiting.removeValue(forKey: next)?.resume()
     }
 }
