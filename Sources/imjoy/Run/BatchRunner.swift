@@ -96,8 +96,8 @@ struct BatchRunner: Sendable {
         return BatchRunner(plan: plan, steps: ready)
     }
 
-    /// Runs every input (or the steps once, without one).
-    func runAll(progress: ProgressLine) async throws -> BatchOutcome {
+    /// Runs every input (or the steps once, without one); `sequential` takes one input at a time through all steps.
+    func runAll(progress: ProgressLine, sequential: Bool = false) async throws -> BatchOutcome {
         if let output = plan.output {
             do {
                 try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
@@ -109,7 +109,9 @@ struct BatchRunner: Sendable {
         // A pipeline: with N steps, N inputs are in flight, so while one input is in step 2 the next one is in
         // step 1. Each step takes one input at a time, in input order (its gate), so a plugin sees the same calls
         // in the same order as without the pipeline. Results are reported in input order.
-        let depth = max(1, min(steps.count, inputs.count))
+        let depth = sequential ? 1 : max(1, min(steps.count, inputs.count))
+        let clock = ContinuousClock()
+        let started = clock.now
         var results = [BatchOutcome.InputResult?](repeating: nil, count: inputs.count)
         var reported = 0
         let gates = steps.map { _ in SerialGate() }
@@ -132,6 +134,10 @@ struct BatchRunner: Sendable {
             }
         }
         progress.done()
+        let seconds = (clock.now - started).inSeconds
+        ProgressLine.note(
+            "\(inputs.count) input\(inputs.count == 1 ? "" : "s") in \(String(format: "%.3f", seconds)) s "
+                + "(\(String(format: "%.2f", Double(inputs.count) / max(seconds, 1e-9))) inputs/s, \(depth) in flight)")
         return BatchOutcome(results: results.compactMap { $0 })
     }
 

@@ -51,6 +51,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The workspace to run in.")
     var workspace = "default"
 
+    @Flag(help: "Take one input at a time through all steps (default: a pipeline, one input per step in flight).")
+    var sequential = false
+
     @Option(help: "The host native-python plugins run on: a connected worker's name (imjoy worker --name), or local.")
     var on: String?
 
@@ -68,10 +71,11 @@ struct RunCommand: AsyncParsableCommand {
         let output = output
         let verbose = engine.verbose
         let host = on
+        let sequential = sequential
         let outcome = try await EngineConnection.run(engine, workspace: workspace, pluginRuntime: runtime) {
             client, plugins in
             let runner = try await BatchRunner.prepare(plan, client: client, plugins: plugins, host: host)
-            return try await runner.runAll(progress: ProgressLine(verbose: verbose))
+            return try await runner.runAll(progress: ProgressLine(verbose: verbose), sequential: sequential)
         }
         if let output {
             try BatchOutput.writeSummary(outcome, to: URL(fileURLWithPath: output))
