@@ -286,3 +286,19 @@ async def test_same_service_id_from_two_clients(p):
     assert await (await a.get_service(idb)).who() == "b"
     await b.unregister_service("same")
     assert idb not in await service_ids(b)
+
+
+@pytest.mark.imjoy_only(reason="ordering by registration age has not been checked against Hypha")
+@scenario()
+async def test_get_service_mode_last_is_the_newest_registration(p):
+    """mode 'last' / 'first' pick the newest / oldest provider (e.g. the web app page that reloaded last), not the
+    one whose client id sorts last."""
+    newer_name_sorts_first = uid("aaa-new")
+    old = await p.connect(client_id=uid("zzz-old"))
+    ws = old.config.workspace
+    token = await old.generate_token()
+    await old.register_service({"id": "ui-like", "who": lambda: "old"})
+    new = await p.connect(client_id=newer_name_sorts_first, workspace=ws, token=token)
+    await new.register_service({"id": "ui-like", "who": lambda: "new"})
+    assert await (await old.get_service("ui-like", {"mode": "last"})).who() == "new"
+    assert await (await old.get_service("ui-like", {"mode": "first"})).who() == "old"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -105,8 +105,7 @@ def test_install_and_run_a_python_plugin_from_the_projects_repository(app_engine
     browser.find_element(By.CSS_SELECTOR, 'article.card[data-name="Image Window"] button').click()
     snackbar_text(browser, r"Installed Image Window")
     browser.find_element(By.CSS_SELECTOR, "#dialog menu button").click()
-    run = wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, 'li.plugin[data-name="Python Hello"] button.run')))
-    run.click()
+    run_from_menu(browser, "Python Hello")
     # Its `ui` string becomes a form: "Say hello to {id: 'name', type: 'string', placeholder: 'world'}".
     field = wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#dialog .op-form input")))
     assert field.get_attribute("value") == "world"
@@ -120,7 +119,7 @@ def test_install_and_run_a_python_plugin_from_the_projects_repository(app_engine
     shot(browser, "03b-plugin-ran")
 
     # The window plugin from the same repository: a sandboxed frame drawing its test pattern.
-    wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, 'li.plugin[data-name="Image Window"] button.run'))).click()
+    run_from_menu(browser, "Image Window")
     result = wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, 'section.window[aria-label="Image Window: result"] pre')))
     assert '"width": 64' in result.text and '"height": 64' in result.text
     browser.switch_to.frame(browser.find_element(By.CSS_SELECTOR, "#plugin-Image_Window iframe"))
@@ -142,7 +141,7 @@ def test_a_plugin_that_throws_shows_its_error_and_traceback(app_engine, browser)
     browser.find_element(By.XPATH, '//button[text()="Install source"]').click()
     snackbar_text(browser, r"Installed Faulty")
     browser.find_element(By.CSS_SELECTOR, "#dialog menu button").click()
-    wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, 'li.plugin[data-name="Faulty"] button.run'))).click()
+    run_from_menu(browser, "Faulty")
     message = wait(browser, 180).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#dialog .error-message")))
     assert "the threshold must be positive" in message.text
     traceback = browser.find_element(By.CSS_SELECTOR, "#dialog pre.traceback").text
@@ -247,7 +246,14 @@ def install_from_page(driver, source):
 
 
 def run_from_menu(driver, name):
-    wait(driver).until(EC.element_to_be_clickable((By.CSS_SELECTOR, f'li.plugin[data-name="{name}"] button.run'))).click()
+    """Clicks a plugin's run button (the list is redrawn when plugins and ops come and go: find it again then)."""
+    def click(d):
+        try:
+            d.find_element(By.CSS_SELECTOR, f'li.plugin[data-name="{name}"] button.run').click()
+            return True
+        except (StaleElementReferenceException, NoSuchElementException):
+            return False
+    wait(driver).until(click)
 
 
 def test_a_window_plugin_calls_a_python_plugin_and_shows_the_image_it_returned(app_engine, browser):
@@ -636,8 +642,16 @@ def test_the_count_nuclei_workflow_file_runs_unchanged_in_the_app(app_engine, br
         " {plugin: 'Nuclei Counter', op: 'Count and Show Nuclei'}]})"
         ".then(() => imjoyApp.workflows.run({})).then((data) => done(data.count), (e) => done(String(e)));")
     assert shown == 22, shown
-    viewer = wait(browser).until(EC.presence_of_element_located(
-        (By.CSS_SELECTOR, 'section.window[aria-label="coins: 22 nuclei"] canvas')))
+    try:
+        viewer = wait(browser, 30).until(EC.presence_of_element_located(
+            (By.CSS_SELECTOR, 'section.window[aria-label="coins: 22 nuclei"] canvas')))
+    except Exception:
+        logs = browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "imjoyApp.engine.logs('Nuclei Counter').then((rows) => done(rows.map((r) => r.text).slice(-20)), (e) => done(String(e)));")
+        windows = browser.execute_script(
+            "return Array.from(document.querySelectorAll('section.window')).map((w) => w.getAttribute('aria-label'))")
+        raise AssertionError(f"no viewer window; windows: {windows}; plugin log: {logs}")
     assert browser.find_element(By.CSS_SELECTOR, 'section.window[aria-label="coins: 22 nuclei"] input[aria-label="Show mask"]').is_selected()
     assert viewer.get_attribute("width") == "384" and viewer.get_attribute("height") == "303"
     shot(browser, "15-demo-count-nuclei")
@@ -697,7 +711,7 @@ def test_native_python_plugins_run_on_the_worker_picked_in_the_engine_panel(app_
         row = browser.find_element(By.CSS_SELECTOR, '#engine-panel tr[data-host="web-gpu"]').text
         assert re.search(r"web-gpu online \d+ [\d.]+ GiB", row), row
         Select(browser.find_element(By.ID, "engine-host")).select_by_value("web-gpu")
-        wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, 'li.plugin[data-name="Where Am I"] button.run'))).click()
+        run_from_menu(browser, "Where Am I")
         result = wait(browser, 180).until(EC.presence_of_element_located((By.CSS_SELECTOR, 'section.window[aria-label="Where Am I: result"] pre')))
         assert str(worker_dir / "envs") in result.text, result.text
         browser.find_element(By.ID, "open-engine").click()
@@ -751,9 +765,7 @@ def test_a_swift_programs_op_is_listed_and_runs_from_the_menu_and_in_a_workflow(
         assert "Swift Histogram is ready" in program.stdout.readline()
         open_app(browser, app_engine)
         install_from_page(browser, (REPO / "plugins" / "Image-Reader.imjoy.html").read_text())
-        op = wait(browser).until(EC.element_to_be_clickable(
-            (By.CSS_SELECTOR, 'li.plugin.op[data-name="Swift Histogram"] button.run')))
-        op.click()
+        run_from_menu(browser, "Swift Histogram")
         field = wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#dialog .op-form input")))
         field.clear()
         field.send_keys("4", Keys.ENTER)

@@ -186,14 +186,18 @@ class ImJoyAPI:
         return _schedule(self._call_ui(method, [a for a in args if a is not None]))
 
     async def _call_ui(self, method, args):
-        ui = await self._find_ui()
-        if ui is not None and method in ui:
+        for _ in range(2):
+            ui = await self._find_ui()
+            if ui is None or method not in ui:
+                break
             try:
                 return await ui[method](*args)
             except Exception as error:
                 if "not connected" not in str(error) and "not found" not in str(error).lower():
                     raise
-                self._ui = None  # the web app went away (a reload): look for it again next time
+                # That app page went away (a reload, a closed tab): look for the current one and try once more.
+                self._ui = None
+                self._ui_checked = -1e9
         text = args[0] if args else ""
         if isinstance(text, dict):
             text = text.get("content") or text.get("name") or json.dumps(text, default=str)

@@ -172,9 +172,11 @@ struct ManagerService: Sendable {
                     + "from its owner, or have the service registered with visibility public")
         }
         if visible.count == 1 { return visible[0] }
+        // first / last: the oldest / newest registration (connections' serials grow), as in Hypha.
+        let byAge = visible.sorted { ($0.connection, $0.id) < ($1.connection, $1.id) }
         switch mode {
-        case "first": return visible[0]
-        case "last": return visible[visible.count - 1]
+        case "first": return byAge[0]
+        case "last": return byAge[byAge.count - 1]
         case "random": return visible.randomElement()!
         default:
             throw ManagerError(
