@@ -4,8 +4,11 @@ Starts each binary in turn with a fresh data directory, waits until it listens a
 RssAnon (private) and RssFile (code and libraries) from /proc; repeats `--rounds` times, alternating, and prints a
 Markdown table of the medians.
 
-  python Benchmarks/idle_memory.py NAME=PATH NAME=PATH [--rounds 3]
+  python Benchmarks/idle_memory.py NAME=PATH NAME=PATH[|VAR=VALUE] [--rounds 3]
+
+`|VAR=VALUE` runs that binary with an extra environment variable (e.g. `|IMJOY_KEEP_CODE_PAGES=1`).
 """
+import os
 import argparse
 import json
 import re
@@ -15,16 +18,21 @@ import tempfile
 import time
 
 
-def idle(binary):
+def idle(spec):
+    binary, _, extra = spec.partition("|")
+    env = dict(os.environ)
+    if extra:
+        key, _, value = extra.partition("=")
+        env[key] = value
     with tempfile.TemporaryDirectory() as data:
         proc = subprocess.Popen([binary, "serve", "--port", "0", "--data-dir", data, "--no-plugins", "--log-level", "warning"],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         try:
             deadline = time.monotonic() + 30
             for line in proc.stdout:
                 if "listening on" in line or time.monotonic() > deadline:
                     break
-            time.sleep(2)
+            time.sleep(5)
             fields = dict(line.split(":", 1) for line in open(f"/proc/{proc.pid}/status"))
             return {key: int(fields[key].split()[0]) for key in ("VmRSS", "RssAnon", "RssFile")}
         finally:

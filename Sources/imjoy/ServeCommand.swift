@@ -157,6 +157,13 @@ struct ServeCommand: AsyncParsableCommand {
                 + "open \(url)/?token=\(engine.admin.value) to use it as its owner (the token is kept in "
                 + "\(AdminToken.file(in: engine.configuration.dataDirectory).path))\n"
             _ = line.withCString { write(STDOUT_FILENO, $0, strlen($0)) }
+            // Start-up is over: give back the code pages only it needed (see WorkingSet). IMJOY_KEEP_CODE_PAGES=1
+            // keeps them (for comparing, Benchmarks/idle_memory.sh).
+            guard environment["IMJOY_KEEP_CODE_PAGES"] != "1" else { return }
+            Task.detached {
+                try? await Task.sleep(for: .seconds(1))
+                WorkingSet.trimCode()
+            }
         }
         let group = ServiceGroup(
             configuration: .init(
