@@ -198,17 +198,15 @@ public final class Engine: Sendable {
         logger.info("Client disconnected", metadata: ["peer.id": "\(connection.address)"])
         if let tracker = connection.callTracker { await failPendingCalls(tracker, of: connection) }
         if table.connection(at: connection.address) == nil {
-            for host in hosts.connectionLeft(connection.address) {
+            let address = connection.address
+            for host in hosts.connectionLeft(address) {
                 logger.warning("Plugin host offline", metadata: ["host.name": "\(host.name)", "workspace.id": "\(host.workspace)"])
             }
-        }
-        if let pluginSupervisor, table.connection(at: connection.address) == nil {
-            let address = connection.address
-            Task { await pluginSupervisor.clientLeft(address) }
-        }
-        if table.connection(at: connection.address) == nil {
-            let address = connection.address
-            Task { await self.stopHostedPlugins(ownedBy: address) }
+            // The plugins it started stop with it (here and on workers), except allow-detach ones.
+            Task {
+                await pluginSupervisor?.clientLeft(address)
+                await self.stopHostedPlugins(ownedBy: address)
+            }
         }
         let services = await workspaces.removeServices(ofClient: connection.address, connection: connection.serial)
         // A reconnection may have taken the address while we were waiting: then the peer is not gone.

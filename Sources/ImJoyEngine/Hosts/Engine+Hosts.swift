@@ -11,12 +11,9 @@ extension Engine {
     /// A worker registered its `plugin-host` service: list it, and adopt the plugins it already runs (after an
     /// engine restart, or a reconnection, they are still running there).
     func hostRegistered(_ entry: ServiceEntry, name: String) {
-        hosts.hostRegistered(
+        let host = hosts.hostRegistered(
             name: name, workspace: entry.workspace, address: entry.providerAddress, serviceID: entry.serviceID)
         logger.info("Plugin host online", metadata: ["host.name": "\(name)", "workspace.id": "\(entry.workspace)"])
-        let host = HostDirectory.Host(
-            name: name, workspace: entry.workspace, address: entry.providerAddress, serviceID: entry.serviceID,
-            online: true, since: .now)
         Task {
             do {
                 let info = try await callHost(host, "info", timeout: .seconds(30))

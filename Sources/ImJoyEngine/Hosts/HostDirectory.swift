@@ -43,12 +43,12 @@ final class HostDirectory: Sendable {
 
     private let state = Mutex(State())
 
-    /// A worker registered its host service.
-    func hostRegistered(name: String, workspace: String, address: String, serviceID: String) {
-        state.withLock {
-            $0.hosts["\(workspace)/\(name)"] = Host(
-                name: name, workspace: workspace, address: address, serviceID: serviceID, online: true, since: Date())
-        }
+    /// A worker registered its host service; returns the host, online.
+    @discardableResult
+    func hostRegistered(name: String, workspace: String, address: String, serviceID: String) -> Host {
+        let host = Host(name: name, workspace: workspace, address: address, serviceID: serviceID, online: true, since: Date())
+        state.withLock { $0.hosts["\(workspace)/\(name)"] = host }
+        return host
     }
 
     /// Notes what `info()` of a host reported.

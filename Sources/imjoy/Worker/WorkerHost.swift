@@ -86,9 +86,23 @@ final class WorkerHost: PluginHostContext {
             ])
     }
 
+    /// Measured once (nvidia-smi and python --version are processes): the engine asks on every host listing.
+    private let resources = Resources()
+
+    private actor Resources {
+        private var measured: HostResources?
+
+        func get(python: String, environment: [String: String]) async -> HostResources {
+            if let measured { return measured }
+            var resources = await HostResources.measure(python: python, environment: environment)
+            if resources.python == nil { resources.python = python }
+            measured = resources
+            return resources
+        }
+    }
+
     private func info() async -> RPCValue {
-        var resources = await HostResources.measure(python: python, environment: environment)
-        if resources.python == nil { resources.python = python }
+        let resources = await resources.get(python: python, environment: environment)
         guard case .object(var object) = resources.rpcValue else { return .null }
         object["name"] = .string(name)
         object["plugins"] = .int(Int64(await supervisor.activeProcessIDs.count))
