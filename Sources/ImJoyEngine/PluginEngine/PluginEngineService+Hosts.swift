@@ -91,6 +91,13 @@ extension PluginEngineService {
                 workspace: caller.workspace, clientID: clientID, serviceID: ServiceName.id(forPlugin: plugin.config.name)))
     }
 
+    /// Where stop, status and logs go for `name`: `nil` when the engine runs it itself (its own instance wins),
+    /// else its placement on a worker, if any.
+    func remotePlacement(_ name: String, caller: PluginOwner) async -> (HostDirectory.Placement, HostDirectory.Host)? {
+        if let supervisor, (try? await supervisor.find(name, caller: caller)) != nil { return nil }
+        return placement(name, caller: caller)
+    }
+
     /// The placement of a plugin named `name` (name, id or service id) on a worker, for stop, status and logs.
     func placement(_ name: String, caller: PluginOwner) -> (HostDirectory.Placement, HostDirectory.Host)? {
         let serviceName = ServiceName.id(forPlugin: name)

@@ -114,11 +114,7 @@ struct PluginEngineService: Sendable {
     func stop(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
         guard let name = call.argument(0, "name")?.stringValue else { throw PluginEngineError("stop needs a plugin name") }
         try requireWrite(caller)
-        if let supervisor, (try? await supervisor.find(name, caller: caller)) != nil {
-            try await supervisor.stop(name: name, caller: caller)
-            return .null
-        }
-        if let (placement, host) = placement(name, caller: caller) {
+        if let (placement, host) = await remotePlacement(name, caller: caller) {
             _ = try await engine.callHost(host, "stop", [.string(Address.client(of: placement.pluginAddress))], timeout: .seconds(60))
             engine.hosts.unplace(placement.pluginAddress)
             return .null
@@ -172,7 +168,7 @@ struct PluginEngineService: Sendable {
         guard let name = call.argument(0, "name")?.stringValue else { throw PluginEngineError("logs needs a plugin name") }
         let since = call.argument(1, "since")?.intValue ?? 0
         let limit = max(1, min(call.argument(2, "limit")?.intValue ?? 500, 5000))
-        if (try? await supervisor?.find(name, caller: caller)) == nil, let (placement, host) = placement(name, caller: caller) {
+        if let (placement, host) = await remotePlacement(name, caller: caller) {
             return try await engine.callHost(
                 host, "logs", [.string(Address.client(of: placement.pluginAddress)), .int(Int64(since)), .int(Int64(limit))],
                 timeout: .seconds(30))
@@ -184,7 +180,7 @@ struct PluginEngineService: Sendable {
 
     func status(_ call: RPCCall, _ caller: PluginOwner) async throws -> RPCValue {
         guard let name = call.argument(0, "name")?.stringValue else { throw PluginEngineError("status needs a plugin name") }
-        if (try? await supervisor?.find(name, caller: caller)) == nil, let (placement, host) = placement(name, caller: caller) {
+        if let (placement, host) = await remotePlacement(name, caller: caller) {
             guard case .object(var row) = try await engine.callHost(
                 host, "status", [.string(Address.client(of: placement.pluginAddress))], timeout: .seconds(30))
             else { throw PluginEngineError("Host '\(host.name)' answered status with no status") }
