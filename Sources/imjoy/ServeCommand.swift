@@ -157,17 +157,17 @@ struct ServeCommand: AsyncParsableCommand {
                 + "open \(url)/?token=\(engine.admin.value) to use it as its owner (the token is kept in "
                 + "\(AdminToken.file(in: engine.configuration.dataDirectory).path))\n"
             _ = line.withCString { write(STDOUT_FILENO, $0, strlen($0)) }
-            // Start-up is over: give back the code pages only it needed (see WorkingSet). IMJOY_KEEP_CODE_PAGES=1
-            // keeps them (for comparing, Benchmarks/idle_memory.sh).
-            guard environment["IMJOY_KEEP_CODE_PAGES"] != "1" else { return }
-            Task.detached {
-                try? await Task.sleep(for: .seconds(1))
-                WorkingSet.trimCode()
-            }
         }
+        // Start-up is over once it listens: give back the memory only it needed, and do so again whenever the
+        // engine goes quiet after a burst (see IdleTrimmer). IMJOY_KEEP_CODE_PAGES=1 keeps everything (for
+        // comparing, Benchmarks/idle_memory.sh).
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: EngineService(engine: engine)), .init(service: app),
+        ]
+        if environment["IMJOY_KEEP_CODE_PAGES"] != "1" { services.append(.init(service: IdleTrimmerService())) }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: EngineService(engine: engine)), .init(service: app)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         RunningEngineFile.remove(in: dataURL)

@@ -9,6 +9,22 @@ import Foundation
 /// from the page cache on first touch, as after any memory pressure. Only executable, never-written (`r-xp`)
 /// file mappings are touched: data, relocated and anonymous memory are left alone.
 enum WorkingSet {
+    /// Drops the resident code pages and returns the heap's free pages to the system (`malloc_trim`).
+    static func trim() {
+        trimCode()
+        trimHeap()
+    }
+
+    /// glibc's `malloc_trim(0)`: returns the free pages of every malloc arena to the system. Looked up at run
+    /// time (the Glibc module does not export `malloc.h`); a no-op elsewhere.
+    static func trimHeap() {
+        #if os(Linux)
+        typealias MallocTrim = @convention(c) (Int) -> Int32
+        guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "malloc_trim") else { return }
+        _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+        #endif
+    }
+
     /// Drops the resident code pages of this process; returns how many KiB of mappings were advised.
     @discardableResult
     static func trimCode() -> Int {

@@ -18,7 +18,7 @@ final class PendingReply: Sendable {
 
     private struct Protected {
         var state: State = .waiting(nil)
-        var quietTime: Duration = .zero
+        var lastNews = ContinuousClock.now
     }
 
     let timeout: Duration
@@ -77,14 +77,11 @@ final class PendingReply: Sendable {
 
     /// Restarts the timeout (the callee is alive and working).
     func heartbeat() {
-        protected.withLock { $0.quietTime = .zero }
+        protected.withLock { $0.lastNews = .now }
     }
 
-    /// Adds `elapsed` to the time without news; returns true when that exceeds the timeout.
-    func advance(by elapsed: Duration) -> Bool {
-        protected.withLock { p in
-            p.quietTime += elapsed
-            return p.quietTime >= timeout
-        }
+    /// Whether the call has gone without news (creation, heartbeat) for its whole timeout by `now`.
+    func isOverdue(at now: ContinuousClock.Instant) -> Bool {
+        protected.withLock { now - $0.lastNews >= timeout }
     }
 }

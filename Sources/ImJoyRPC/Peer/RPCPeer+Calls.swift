@@ -132,6 +132,7 @@ extension RPCPeer {
         guard reply != nil || !sink.callbacks.isEmpty else { return }
         sessions[sessionID] = Session(
             target: target, reply: reply, callbacks: sink.callbacks, lastActivity: .now)
+        if reply != nil { watchPendingReplies() }
     }
 
     func finishCall(_ sessionID: String) {

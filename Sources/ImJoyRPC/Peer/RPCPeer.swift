@@ -84,6 +84,8 @@ public actor RPCPeer {
     var builtInVersions: [String: Int] = [:]
     var eventHandlers: [String: [@Sendable (RPCObject) async -> Void]] = [:]
     var isClosed = false
+    /// Checks pending calls for timeouts while there are any (see ``watchPendingReplies()``).
+    private var replyWatch: Task<Void, Never>?
 
     public init(configuration: Configuration, transport: any RPCTransport, logger: Logger) {
         self.configuration = configuration
@@ -197,29 +199,47 @@ public actor RPCPeer {
         chunkAssemblies = chunkAssemblies.filter { $0.key.sender != address }
     }
 
-    /// Times out calls without news and forgets idle sessions, until cancelled.
+    /// Forgets idle sessions and stale chunk assemblies every few seconds, until cancelled. Timeouts of pending
+    /// calls are watched by a task that runs only while there are any (``watchPendingReplies()``), so an idle
+    /// peer wakes up once every five seconds, not ten times a second.
     private func sweepTimeouts() async {
-        let tick = Duration.milliseconds(100)
-        var last = ContinuousClock.now
-        var sinceCleanup = Duration.zero
         while !Task.isCancelled {
-            do { try await Task.sleep(for: tick) } catch { return }
+            do { try await Task.sleep(for: .seconds(5)) } catch { break }
             let now = ContinuousClock.now
-            let elapsed = now - last
-            last = now
+            sessions = sessions.filter { _, s in
+                s.reply != nil || now - s.lastActivity < configuration.sessionLifetime
+            }
+            chunkAssemblies = chunkAssemblies.filter { now - $0.value.lastActivity < configuration.sessionLifetime }
+        }
+        replyWatch?.cancel()
+        replyWatch = nil
+    }
+
+    /// Starts watching pending calls for timeouts unless that already runs (called when a call is sent).
+    func watchPendingReplies() {
+        guard replyWatch == nil, !isClosed else { return }
+        replyWatch = Task { await self.failOverdueReplies() }
+    }
+
+    /// Every 100 ms fails the calls that went without news for their timeout; ends when none are pending.
+    private func failOverdueReplies() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: .milliseconds(100)) } catch { return }
+            let now = ContinuousClock.now
+            var pending = false
             for (id, session) in sessions {
-                guard let reply = session.reply, reply.advance(by: elapsed) else { continue }
+                guard let reply = session.reply else { continue }
+                guard reply.isOverdue(at: now) else {
+                    pending = true
+                    continue
+                }
                 reply.settle(.failure(RPCError(.timeout, "Method call timed out: \(session.target ?? "?") (session \(id))")))
                 sessions[id]?.reply = nil
                 if sessions[id]?.isIdle == true { sessions.removeValue(forKey: id) }
             }
-            sinceCleanup += elapsed
-            if sinceCleanup >= .seconds(5) {
-                sinceCleanup = .zero
-                sessions = sessions.filter { _, s in
-                    s.reply != nil || now - s.lastActivity < configuration.sessionLifetime
-                }
-                chunkAssemblies = chunkAssemblies.filter { now - $0.value.lastActivity < configuration.sessionLifetime }
+            if !pending {
+                replyWatch = nil
+                return
             }
         }
     }
