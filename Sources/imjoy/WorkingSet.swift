@@ -29,8 +29,10 @@ enum WorkingSet {
     @discardableResult
     static func trimCode() -> Int {
         #if os(Linux)
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return 0 }
-        var advised = 0
+        guard let maps = readWholeFile("/proc/self/maps") else { return 0 }
+        // All ranges first, then only madvise calls: work done after a library was advised would fault part of
+        // its code straight back in.
+        var ranges: [(address: UnsafeMutableRawPointer, length: Int)] = []
         for line in maps.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 6, fields[1] == "r-xp", fields[5].hasPrefix("/") else { continue }
@@ -38,11 +40,34 @@ enum WorkingSet {
             guard range.count == 2, let start = UInt(range[0], radix: 16), let end = UInt(range[1], radix: 16), end > start,
                 let address = UnsafeMutableRawPointer(bitPattern: start)
             else { continue }
-            if madvise(address, Int(end - start), MADV_DONTNEED) == 0 { advised += Int(end - start) / 1024 }
+            ranges.append((address, Int(end - start)))
+        }
+        var advised = 0
+        for range in ranges where madvise(range.address, range.length, MADV_DONTNEED) == 0 {
+            advised += range.length / 1024
         }
         return advised
         #else
         return 0
         #endif
+    }
+
+    /// Reads a file to its end with plain `read` calls: /proc files report size 0 and hand out one page per read,
+    /// and `String(contentsOfFile:)` stopped after the first 4 KiB of `/proc/self/maps` (only the first few
+    /// mappings were trimmed).
+    static func readWholeFile(_ path: String) -> String? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { return nil }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
