@@ -4,9 +4,9 @@ import ImJoyTesting
 import Testing
 
 struct RPCPeerLifecycleTests {
-    static func sleeper(_ duration: Duration) -> RPCService {
+    static func sleeper(_ duration: Duration, id: String = "slow") -> RPCService {
         RPCService(
-            id: "slow", visibility: .public,
+            id: id, visibility: .public,
             members: [
                 "sleep": .function(
                     RPCFunction { _ in
@@ -36,11 +36,15 @@ struct RPCPeerLifecycleTests {
     func heartbeats() async throws {
         let harness = PeerHarness()
         let provider = harness.makePeer("ws-a/provider")
-        let caller = harness.makePeer("ws-a/caller", timeout: .seconds(3))
-        await provider.peer.addService(Self.sleeper(.seconds(7)))
+        let caller = harness.makePeer("ws-a/caller", timeout: .seconds(4))
+        await provider.peer.addService(Self.sleeper(.seconds(9)))
+        await provider.peer.addService(Self.sleeper(.zero, id: "quick"))
         try await harness.with([provider, caller]) { () async throws in
+            // Both receive loops are running before the timed call (a busy parallel test run can take seconds to
+            // start new tasks, and the timeout counts from the moment the call is sent).
+            _ = try await caller.peer.call(target: "ws-a/provider", method: "services.quick.sleep", timeout: .seconds(60))
             let result = try await caller.peer.call(target: "ws-a/provider", method: "services.slow.sleep")
-            #expect(result.stringValue == "done")
+            #expect(result.stringValue == "done", "9 s of work outlived a 4 s timeout on heartbeats (every 2 s)")
         }
     }
 

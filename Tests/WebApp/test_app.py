@@ -501,6 +501,42 @@ def test_the_image_viewer_shows_a_python_image_with_mask_colormap_contrast_and_z
     assert console_errors(browser) == []
 
 
+TIFF_PAINTER = '''<config lang="json">{"name": "TIFF Painter", "type": "native-python", "version": "0.1.0",
+ "requirements": ["numpy==2.4.6", "tifffile==2025.12.20"]}</config>
+<script lang="python">
+import io
+import numpy as np
+import tifffile
+from imjoy import api
+
+class ImJoyPlugin:
+    async def run(self, ctx):
+        image = np.zeros((32, 48), dtype="uint16")
+        image[8:24, 30:46] = 1000
+        out = io.BytesIO()
+        tifffile.imwrite(out, image, compression="zlib", predictor=True)
+        await api.createWindow(type="imjoy/image", name="TIFF", data={"image": out.getvalue()})
+        return "shown"
+
+api.export(ImJoyPlugin())
+</script>'''
+
+
+def test_the_image_viewer_decodes_tiff_bytes_from_python(app_engine, browser):
+    open_app(browser, app_engine)
+    install_from_page(browser, TIFF_PAINTER)
+    run_from_menu(browser, "TIFF Painter")
+    canvas = wait(browser, 180).until(EC.presence_of_element_located(
+        (By.CSS_SELECTOR, 'section.window[aria-label="TIFF"] canvas[aria-label="image 48×32"]')))
+    pixel = lambda x, y: browser.execute_script(
+        "return Array.from(arguments[0].getContext('2d').getImageData(arguments[1], arguments[2], 1, 1).data)", canvas, x, y)
+    assert pixel(2, 2) == [0, 0, 0, 255]
+    assert pixel(40, 16) == [255, 255, 255, 255], "the 16-bit square is the top of the display range"
+    assert pixel(20, 16) == [0, 0, 0, 255], "left of the square (a swapped width and height would not be)"
+    shot(browser, "13b-image-viewer-tiff")
+    assert console_errors(browser) == []
+
+
 def test_workflow_steps_take_parameters_from_their_form_and_workflows_are_shared_by_link(app_engine, browser):
     from urllib.parse import urlencode
 

@@ -81,23 +81,39 @@ export class PluginEditor {
         refresh();
       } else if ((event.ctrlKey || event.metaKey) && event.key === "s") {
         event.preventDefault();
-        this.save(text.value);
+        this.save(text.value, tags);
       }
     });
     refresh();
+    // The tag (configuration mode) the plugin is saved in: shown once the plugin is known to have tags.
+    const tagPicker = h("select", { "aria-label": "Tag", hidden: true });
+    const showTags = (tags = [], current = null) => {
+      const chosen = tags.includes(tagPicker.value) ? tagPicker.value : tags.includes(current) ? current : tags[0];
+      tagPicker.replaceChildren(...tags.map((tag) => h("option", { value: tag }, tag)));
+      if (chosen) tagPicker.value = chosen;
+      tagPicker.hidden = tags.length === 0;
+    };
+    const installed = name ? (await this.engine.list()).find((row) => row.name === name) : null;
+    showTags(installed?.tags ?? [], installed?.tag ?? null);
+    const tags = { chosen: () => (tagPicker.hidden ? null : tagPicker.value), show: showTags };
     handle.element.querySelector(".window-body").append(
       h("div", { class: "row editor-tools" },
-        h("button", { type: "button", onclick: () => this.save(text.value) }, "Save"),
-        h("button", { type: "button", class: "primary", onclick: () => this.run(text.value) }, "Run")),
+        h("button", { type: "button", onclick: () => this.save(text.value, tags) }, "Save"),
+        h("button", { type: "button", class: "primary", onclick: () => this.run(text.value, tags) }, "Run"),
+        tagPicker),
       h("div", { class: "editor" }, code, text));
     text.focus();
     return handle;
   }
 
-  /** Installs the source (replacing the installed version); returns its summary, or null after showing why not. */
-  async save(source) {
+  /**
+   * Installs the source (replacing the installed version) in the tag chosen in the editor's selector; returns its
+   * summary, or null after showing why not.
+   */
+  async save(source, tags = null) {
     try {
-      const summary = await this.engine.install(source, null, null, true);
+      const summary = await this.engine.install(source, tags?.chosen() ?? null, null, true);
+      tags?.show(summary.tags ?? [], summary.tag ?? null);
       await this.plugins.refresh();
       this.feedback.showMessage(`Saved ${summary.name} ${summary.version}`);
       return summary;
@@ -108,8 +124,8 @@ export class PluginEditor {
   }
 
   /** Saves, reloads a running instance (hot reload), and runs it. */
-  async run(source) {
-    const summary = await this.save(source);
+  async run(source, tags = null) {
+    const summary = await this.save(source, tags);
     if (!summary) return;
     if (this.browserPlugins.running.has(summary.name)) {
       this.browserPlugins.unload(summary.name);

@@ -1,4 +1,5 @@
-import { h } from "./dom.js";
+import { h, replaceChildren, errorText } from "./dom.js";
+import { isTIFF, decodeTIFF } from "../lib/tiff.js";
 
 /** Colour maps: 256-entry RGB lookup tables built from a few stops. */
 const STOPS = {
@@ -42,12 +43,14 @@ function range(values) {
 /**
  * The `imjoy/image` viewer: an ndarray image (2-D grey, or H×W×3/4 colour) with zoom, pan (drag), contrast
  * (display range), colour map and an optional label mask overlay with adjustable opacity. `data` is the array, or
- * `{image, mask}`; PNG/JPEG bytes and data URLs are shown as they are.
+ * `{image, mask}`; TIFF bytes (e.g. from Python's tifffile) are decoded into an array first; PNG/JPEG bytes and
+ * data URLs are shown as they are.
  */
 export function imageViewer(data) {
   const image = asArray(data?.image ?? data);
   if (!image) {
     const source = data?.image ?? data;
+    if (source instanceof Uint8Array && isTIFF(source)) return tiffViewer(source, data?.image ? data : null);
     if (typeof source === "string" && source.startsWith("data:image/")) return h("img", { src: source, alt: "image" });
     if (source instanceof Uint8Array) return h("img", { src: URL.createObjectURL(new Blob([source])), alt: "image" });
     return h("p", {}, "No image data");
@@ -122,6 +125,17 @@ export function imageViewer(data) {
   const root = h("div", { class: "image-viewer" }, tools, view);
   root.viewerState = state;
   return root;
+}
+
+/** A viewer that decodes TIFF bytes first (the mask may be TIFF bytes too); a file it cannot read says why. */
+function tiffViewer(bytes, parts) {
+  const holder = h("div", { class: "tiff-image" }, h("p", {}, "Decoding TIFF…"));
+  (async () => {
+    const image = await decodeTIFF(bytes);
+    const mask = parts?.mask instanceof Uint8Array && isTIFF(parts.mask) ? await decodeTIFF(parts.mask) : parts?.mask;
+    replaceChildren(holder, imageViewer(mask ? { image, mask } : image));
+  })().catch((error) => replaceChildren(holder, h("p", { class: "error-message" }, `Cannot show this TIFF: ${errorText(error)}`)));
+  return holder;
 }
 
 function hueToRGB(hue) {

@@ -61,13 +61,17 @@ export class InstallDialog {
     await this.feedback.ask("Install plugins", content, [["Close", true]], true);
   }
 
+  /** A plugin card; a plugin with tags (configuration modes such as CPU/GPU) gets a selector, its first tag chosen. */
   card(entry, repository) {
+    const tags = entry.tags ?? [];
+    const picker = tags.length ? h("select", { "aria-label": `Tag for ${entry.name}` },
+      tags.map((tag) => h("option", { value: tag }, tag))) : null;
     return h("article", { class: "card", role: "listitem", dataset: { name: entry.name } },
       h("h3", {}, entry.name, " ", h("small", {}, entry.version ?? "")),
       h("p", {}, entry.description ?? ""),
-      h("p", { class: "tags" }, entry.type ?? "", (entry.tags ?? []).length ? ` · tags: ${entry.tags.join(", ")}` : ""),
+      h("p", { class: "tags" }, entry.type ?? "", tags.length ? " · tag " : "", picker),
       h("button", { type: "button", "aria-label": `Install ${entry.name}`,
-        onclick: () => this.install(entry.name, { repository }) }, "Install"));
+        onclick: () => this.install(entry.name, { repository, tag: picker?.value ?? null }) }, "Install"));
   }
 
   /** Installs and reports in the snackbar; errors go to a dialog line. */

@@ -58,6 +58,7 @@ export class PluginPanel {
     return h("li", { class: "plugin", dataset: { name, state } },
       h("button", { class: "run", title: plugin.description ?? "", onclick: () => this.runWithForm(plugin) },
         h("span", { class: "plugin-name" }, name),
+        plugin.tag ? h("span", { class: "plugin-tag", "aria-label": `tag ${plugin.tag}` }, plugin.tag) : null,
         h("span", { class: "badge", "aria-label": `state ${state}` }, state === "stopped" ? "" : state)),
       h("details", { class: "plugin-menu", onclick: (event) => {
         if (event.target.closest(".menu button")) event.currentTarget.open = false;

@@ -31,6 +31,9 @@ export function makePluginApi(server, plugin) {
   const pluginEngine = async () => (engine ??= await server.getService("public/plugin-engine"));
   const api = {
     TAG: plugin.tag ?? null,
+    WORKSPACE: server.config?.workspace ?? null,
+    /** As in Python plugins: the plugin's name, the tag it was installed in, its workspace. */
+    config: { name: plugin.name, tag: plugin.tag ?? null, workspace: server.config?.workspace ?? null },
     /** Exposes the plugin's methods (`setup`, `run`, …) as its service; the app then calls `setup`. */
     export: async (object) => {
       await server.registerService({

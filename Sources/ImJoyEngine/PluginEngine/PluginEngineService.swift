@@ -223,6 +223,7 @@ struct PluginEngineService: Sendable {
         .object([
             "name": .string(plugin.config.name), "id": .string(plugin.config.id), "type": .string(plugin.config.type.rawValue),
             "version": .string(plugin.config.version), "tags": .array(plugin.config.tags.map { .string($0) }),
+            "tag": plugin.config.tag.map { .string($0) } ?? .null,
             "description": plugin.config.description.map { .string($0) } ?? .null,
             "warnings": .array(plugin.warnings.map { .string($0.description) }),
         ])
