@@ -245,6 +245,12 @@ def install_from_page(driver, source):
     assert error is None, error
 
 
+def canvas_pixel(driver, canvas, x, y):
+    """[r, g, b, a] of one pixel of a canvas element."""
+    return driver.execute_script(
+        "return Array.from(arguments[0].getContext('2d').getImageData(arguments[1], arguments[2], 1, 1).data)", canvas, x, y)
+
+
 def run_from_menu(driver, name):
     """Clicks a plugin's run button (the list is redrawn when plugins and ops come and go: find it again then)."""
     def click(d):
@@ -481,8 +487,7 @@ def test_the_image_viewer_shows_a_python_image_with_mask_colormap_contrast_and_z
     install_from_page(browser, CELL_PAINTER)
     run_from_menu(browser, "Cell Painter")
     canvas = wait(browser, 180).until(EC.presence_of_element_located((By.CSS_SELECTOR, 'section.window[aria-label="Cells"] canvas')))
-    pixel = lambda x, y: browser.execute_script(
-        "return Array.from(arguments[0].getContext('2d').getImageData(arguments[1], arguments[2], 1, 1).data)", canvas, x, y)
+    pixel = lambda x, y: canvas_pixel(browser, canvas, x, y)
     assert pixel(5, 5) == [0, 0, 0, 255]
     inside = pixel(20, 20)
     assert inside[3] == 255 and len(set(inside[:3])) > 1, f"the mask should tint the object: {inside}"
@@ -528,8 +533,7 @@ def test_the_image_viewer_decodes_tiff_bytes_from_python(app_engine, browser):
     run_from_menu(browser, "TIFF Painter")
     canvas = wait(browser, 180).until(EC.presence_of_element_located(
         (By.CSS_SELECTOR, 'section.window[aria-label="TIFF"] canvas[aria-label="image 48×32"]')))
-    pixel = lambda x, y: browser.execute_script(
-        "return Array.from(arguments[0].getContext('2d').getImageData(arguments[1], arguments[2], 1, 1).data)", canvas, x, y)
+    pixel = lambda x, y: canvas_pixel(browser, canvas, x, y)
     assert pixel(2, 2) == [0, 0, 0, 255]
     assert pixel(40, 16) == [255, 255, 255, 255], "the 16-bit square is the top of the display range"
     assert pixel(20, 16) == [0, 0, 0, 255], "left of the square (a swapped width and height would not be)"

@@ -9,7 +9,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select
 
-from test_app import ARTIFACTS, console_errors, make_browser, open_app, run_from_menu, shot, snackbar_text, wait
+from test_app import browser, console_errors, open_app, run_from_menu, shot, snackbar_text, wait  # noqa: F401 (fixture)
 from webapp_helpers import Engine
 
 TAGGED = '''<config lang="json">{"name": "Tagged", "type": "window", "version": "0.1.0", "tags": ["stable", "dev"],
@@ -35,14 +35,6 @@ def tagged_engine(tmp_path_factory):
     engine = Engine(tmp_path_factory.mktemp("tagged-data"), extra=("--no-plugins", "--plugins-dir", str(repository)))
     yield {"url": engine.url, "token": engine.admin_token}
     engine.stop()
-
-
-@pytest.fixture
-def browser():
-    ARTIFACTS.mkdir(exist_ok=True)
-    driver = make_browser(1280, 800)
-    yield driver
-    driver.quit()
 
 
 def result_text(driver, name):
