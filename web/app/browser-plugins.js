@@ -86,15 +86,34 @@ export class BrowserPlugins {
       sandbox: "allow-scripts", title: name, class: "plugin-frame",
       srcdoc: this.document(parts, { token, clientId, workspace: this.server.config.workspace, python }),
     });
+    let handle = null;
     if (parts.type === "window") {
-      const handle = this.windows.create({ type: "imjoy/plugin", id: `plugin-${parts.id}`, name, w: 6 });
+      handle = this.windows.create({ type: "imjoy/plugin", id: `plugin-${parts.id}`, name, w: 6 });
       handle.element.querySelector(".window-body").append(frame);
     } else {
       this.hidden.append(frame);
     }
-    const api = await this.waitForService(`${clientId}:default`, 30_000);
-    if (typeof api.setup === "function") await api.setup();
-    return api;
+    // A plugin that cannot start (e.g. a requirement that does not load) says so from its frame at once.
+    let stopListening = () => {};
+    const failed = new Promise((_, reject) => {
+      const listen = (event) => {
+        if (event.source !== frame.contentWindow || event.data?.type !== "imjoy-plugin-failed") return;
+        reject(new Error(`${name} failed to start: ${event.data.error}`));
+      };
+      window.addEventListener("message", listen);
+      stopListening = () => window.removeEventListener("message", listen);
+    });
+    try {
+      const api = await Promise.race([this.waitForService(`${clientId}:default`, 30_000), failed]);
+      if (typeof api.setup === "function") await api.setup();
+      return api;
+    } catch (error) {
+      if (handle) handle.close();
+      else frame.remove();
+      throw error;
+    } finally {
+      stopListening();
+    }
   }
 
   async waitForService(id, timeout) {
@@ -127,16 +146,18 @@ const host = settings.origin + "/lib/plugin-host.js";
 if (settings.type === "web-worker") {
   // A real worker: no DOM; created from a blob of this (opaque) origin, importing the host module (CORS).
   const boot = "import(" + JSON.stringify(host) + ").then((m) => m.startPlugin(" + JSON.stringify(settings) + "))"
-    + ".catch((e) => console.error('plugin ' + " + JSON.stringify(settings.name) + " + ' failed to start:', e));";
+    + ".catch((e) => postMessage({ type: 'imjoy-plugin-failed', error: String(e && e.message || e) }));";
   // A classic worker (module workers from blob URLs fail in opaque origins) that imports the host module.
   const worker = new Worker(URL.createObjectURL(new Blob([boot], { type: "text/javascript" })));
-  worker.onerror = (event) => console.error("worker of " + settings.name + ":", event.message);
-} else if (settings.type === "web-python") {
-  const { startPythonPlugin } = await import(host);
-  await startPythonPlugin(settings);
+  worker.onmessage = (event) => { if (event.data?.type === "imjoy-plugin-failed") parent.postMessage(event.data, "*"); };
+  worker.onerror = (event) => parent.postMessage({ type: "imjoy-plugin-failed", error: event.message }, "*");
 } else {
-  const { startPlugin } = await import(host);
-  await startPlugin(settings);
+  try {
+    const hostModule = await import(host);
+    await (settings.type === "web-python" ? hostModule.startPythonPlugin(settings) : hostModule.startPlugin(settings));
+  } catch (error) {
+    parent.postMessage({ type: "imjoy-plugin-failed", error: String(error?.message ?? error) }, "*");
+  }
 }
 </script></body></html>`;
   }
