@@ -12,6 +12,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
+import Synchronization
 
 /// The socket of an ``ImJoyClient``, straight on a NIO channel: upgrade, handshake, then frames in and out of its
 /// ``RPCPeer``. The receive loop runs on the channel's event loop (``executor``), so a frame reaches the peer and
@@ -39,12 +40,23 @@ struct ClientConnection: Sendable {
     /// Sends the peer's frames on the socket (masked, as a client must).
     struct Transport: RPCTransport {
         let channel: any Channel
+        let masks = MaskingKeys()
 
         func send(_ frame: Data) async throws {
             var buffer = channel.allocator.buffer(capacity: frame.count)
             buffer.writeBytes(frame)
-            try await channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .binary, maskKey: .random(), data: buffer))
+            try await channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .binary, maskKey: masks.next(), data: buffer))
                 .get()
+        }
+    }
+
+    /// WebSocket masking keys from the system's generator, drawn from a pool (`WebSocketMaskingKey.random()`
+    /// is a system call per frame on Linux).
+    final class MaskingKeys: Sendable {
+        private let generator = Mutex(PooledRandomNumberGenerator())
+
+        func next() -> WebSocketMaskingKey {
+            generator.withLock { WebSocketMaskingKey.random(using: &$0) }
         }
     }
 

@@ -192,7 +192,7 @@ struct Reader {
         }
         let range = try take(length)
         let slice = UnsafeRawBufferPointer(rebasing: bytes[range])
-        guard let string = String(validating: slice, as: UTF8.self) else {
+        guard let string = String(validUTF8: slice) else {
             throw MessagePackError(.invalidUTF8, offset: range.lowerBound, message: "string is not valid UTF-8")
         }
         return .string(string)

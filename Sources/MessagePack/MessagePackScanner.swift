@@ -1,13 +1,27 @@
-/// Reads the structure of msgpack bytes without building values: skips over objects and lists the keys
-/// of a top-level map. Used where decoding would cost too much (a router inspecting a large body).
+/// Where one entry of a msgpack map lies in the input: the key's and the value's bytes, each with its format byte.
+public struct MessagePackEntrySpan: Sendable, Equatable {
+    public var key: Range<Int>
+    public var value: Range<Int>
+
+    public init(key: Range<Int>, value: Range<Int>) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// Reads the structure of msgpack bytes without building values: skips over objects and finds the entries
+/// of a top-level map as byte ranges. Used where decoding would cost too much (a router reading the few
+/// fields it needs from a header, or checking the keys of a large body).
 public enum MessagePackScanner {
-    /// The string keys of the map that starts `bytes`; values are skipped, not decoded.
-    /// - Throws: ``MessagePackError`` when the bytes are not a well-formed map within `maxDepth`.
-    public static func topLevelKeys(of bytes: UnsafeRawBufferPointer, maxDepth: Int = 64) throws(MessagePackError)
-        -> [String]
+    /// The entries of the map that starts `bytes`, as byte ranges, and the offset where the map ends. Keys
+    /// and values are checked for structure (lengths, nesting up to `maxDepth`), not decoded: strings are not
+    /// validated as UTF-8.
+    /// - Throws: ``MessagePackError`` when the bytes are not a well-formed map; `.invalidFormatByte` with the
+    ///   offset 0 when they hold a well-formed value of another type.
+    public static func mapEntries(of bytes: UnsafeRawBufferPointer, maxDepth: Int = 64) throws(MessagePackError)
+        -> (entries: [MessagePackEntrySpan], end: Int)
     {
         var reader = Reader(bytes: bytes, source: nil, limits: DecodingLimits(maxDepth: maxDepth))
-        let start = reader.position
         let marker = try reader.readByte()
         let count: Int
         switch marker {
@@ -15,16 +29,42 @@ public enum MessagePackScanner {
         case 0xde: count = Int(try reader.readBigEndian(UInt16.self))
         case 0xdf: count = Int(try reader.readBigEndian(UInt32.self))
         default:
-            throw MessagePackError(.invalidFormatByte, offset: start, message: "expected a map")
+            reader.position = 0
+            try reader.skipValue(depth: 1)  // a malformed value says what is wrong with it first
+            throw MessagePackError(.invalidFormatByte, offset: 0, message: "expected a map")
         }
-        try reader.checkContainer(count: count, minimumBytesEach: 2, depth: 1, start: start)
-        var keys: [String] = []
-        keys.reserveCapacity(count)
+        try reader.checkContainer(count: count, minimumBytesEach: 2, depth: 1, start: 0)
+        var entries: [MessagePackEntrySpan] = []
+        entries.reserveCapacity(min(count, 32))  // the count is the sender's word
         for _ in 0..<count {
-            if case .string(let key) = try reader.readValue(depth: 2) { keys.append(key) }
+            let keyStart = reader.position
             try reader.skipValue(depth: 2)
+            let valueStart = reader.position
+            try reader.skipValue(depth: 2)
+            entries.append(MessagePackEntrySpan(key: keyStart..<valueStart, value: valueStart..<reader.position))
         }
-        return keys
+        return (entries, reader.position)
+    }
+
+    /// The UTF-8 bytes of the `str` value that fills `range` (a key or value range from
+    /// ``mapEntries(of:maxDepth:)``), or `nil` when that value is of another type.
+    public static func stringPayload(of range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
+        guard !range.isEmpty else { return nil }
+        let headerSize: Int
+        switch bytes[range.lowerBound] {
+        case 0xa0...0xbf: headerSize = 1
+        case 0xd9: headerSize = 2
+        case 0xda: headerSize = 3
+        case 0xdb: headerSize = 5
+        default: return nil
+        }
+        return (range.lowerBound + headerSize)..<range.upperBound
+    }
+
+    /// The `str` value that fills `range`, decoded; `nil` when it is of another type or not valid UTF-8.
+    public static func string(at range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> String? {
+        guard let payload = stringPayload(of: range, in: bytes) else { return nil }
+        return String(validUTF8: UnsafeRawBufferPointer(rebasing: bytes[payload]))
     }
 }
 
@@ -75,5 +115,20 @@ extension Reader {
                 .truncated, offset: start, message: "container declares \(values) values but only \(remaining) bytes remain")
         }
         for _ in 0..<values { try skipValue(depth: depth + 1) }
+    }
+}
+
+extension String {
+    /// The string `bytes` spell in UTF-8, or `nil` when they are not valid UTF-8. ASCII (nearly every key, id and
+    /// method name) takes a fast path: the generic `String(validating:as:)` costs several times as much.
+    init?(validUTF8 bytes: UnsafeRawBufferPointer) {
+        let utf8 = bytes.assumingMemoryBound(to: UInt8.self)
+        if utf8.allSatisfy({ $0 < 0x80 }) {
+            self = String(decoding: utf8, as: UTF8.self)
+        } else if let string = String(validating: utf8, as: UTF8.self) {
+            self = string
+        } else {
+            return nil
+        }
     }
 }

@@ -58,14 +58,24 @@ struct HeaderFuzzTests {
                 }
             }
             let buffer = ByteBuffer(bytes: bytes)
+            let header: RoutingHeader
             do {
-                let header = try RoutingHeader.parse(buffer)
+                header = try RoutingHeader.parse(buffer)
                 let body = buffer.getSlice(at: header.length, length: buffer.readableBytes - header.length) ?? ByteBuffer()
                 try RoutingHeader.checkBody(body, session: header.session, target: "x")
-                _ = header.rewritten(to: "a/b", from: "c/d", workspace: "c", user: [0xc0])
-                parsed += 1
             } catch {
                 refused += 1
+                continue
+            }
+            parsed += 1
+            // Whatever a sender wrote, the header passed on is one well-formed map with the server's fields.
+            let rewritten = header.rewritten(
+                to: "a/b", senderFields: RoutingHeader.senderFields(from: "c/d", workspace: "c", user: [0xc0]))
+            let end = rewritten.withUnsafeReadableBytes { try? MessagePackScanner.mapEntries(of: $0).end }
+            #expect(end == rewritten.readableBytes, "round \(round): \(bytes)")
+            if let decoded = try? MessagePackDecoder().decodeFirst(Data(rewritten.readableBytesView)).value {
+                #expect(decoded["to"]?.stringValue == "a/b" && decoded["from"]?.stringValue == "c/d")
+                #expect(decoded["type"]?.stringValue == header.type)
             }
         }
         #expect(parsed + refused == 100_000)

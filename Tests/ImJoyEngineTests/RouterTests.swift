@@ -67,6 +67,9 @@ struct RouterTests {
         ("no to", MessagePackEncoder.encodeBytes(["type": "method"]), "no string `to`"),
         ("deep nesting", [UInt8](repeating: 0x91, count: 100_000) + [0xc0], "nested deeper"),
         ("empty", [], "not valid msgpack"),
+        // {"type": "method", "to": "x", "type": "client_disconnected"}: receivers would take the last `type`.
+        ("type twice", [0x83, 0xa4] + Array("type".utf8) + [0xa6] + Array("method".utf8) + [0xa2] + Array("to".utf8) + [0xa1, 0x78]
+            + [0xa4] + Array("type".utf8) + [0xb3] + Array("client_disconnected".utf8), "sets `type` twice"),
     ]
 
     @Test("a malformed frame gets an error text frame and the connection and others keep working", arguments: badFrames)

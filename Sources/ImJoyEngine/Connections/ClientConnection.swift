@@ -34,8 +34,9 @@ public final class ClientConnection: Sendable, Hashable, CustomStringConvertible
     public let user: UserInfo
     /// A worker token's connection: it may only talk to the manager (register plugin hosts, answer calls).
     let isPluginHostOnly: Bool
-    /// `user` in msgpack, encoded once and spliced into every message this connection sends.
-    let encodedUser: [UInt8]
+    /// The `from`, `ws` and `user` header entries in msgpack, encoded once and spliced into every message this
+    /// connection sends.
+    let senderFields: [UInt8]
     let sink: any ConnectionSink
     /// When the socket was accepted (a reconnection token older than this cannot take the address over).
     public let connectedAt: Date
@@ -57,7 +58,8 @@ public final class ClientConnection: Sendable, Hashable, CustomStringConvertible
         self.address = "\(workspace)/\(clientID)"
         self.user = user
         self.isPluginHostOnly = user.isPluginHostOnly
-        self.encodedUser = MessagePackEncoder.encodeBytes(user.messagePackValue)
+        self.senderFields = RoutingHeader.senderFields(
+            from: address, workspace: workspace, user: MessagePackEncoder.encodeBytes(user.messagePackValue))
         self.sink = sink
     }
 

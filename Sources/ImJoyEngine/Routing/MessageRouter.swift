@@ -50,15 +50,14 @@ struct MessageRouter: Sendable {
                 "Refused message: events go to your own workspace (to: \"*\"), not to \(to)", session: header.session,
                 target: to)
         }
-        let rewritten = header.rewritten(
-            to: to, from: sender.address, workspace: sender.workspace, user: sender.encodedUser)
+        let rewritten = header.rewritten(to: to, senderFields: sender.senderFields)
         let body = frame.getSlice(at: frame.readerIndex + header.length, length: frame.readableBytes - header.length)
             ?? ByteBuffer()
         try RoutingHeader.checkBody(body, session: header.session, target: to)
         let size = rewritten.readableBytes + body.readableBytes
         if size > maxForwardedFrameSize {
             // An answer that cannot be delivered: tell the caller at once instead of letting its call time out.
-            if let method = header.map["method"]?.stringValue, method.hasSuffix(".resolve"),
+            if let method = header.method, method.hasSuffix(".resolve"),
                 let caller = table.connection(at: to)
             {
                 caller.sink.send(
@@ -93,7 +92,7 @@ struct MessageRouter: Sendable {
             sender.noteContact(to)
             target.callTracker?.opened(session, by: sender.address)
         }
-        if let tracker = sender.callTracker, let parent = header.map["parent"]?.stringValue {
+        if let tracker = sender.callTracker, let parent = header.parent {
             tracker.closed(parent)
         }
         target.sink.send(.binary(header: rewritten, body: body))
@@ -124,7 +123,7 @@ struct MessageRouter: Sendable {
             return
         }
         let rewritten = header.rewritten(
-            to: to, from: managerAddress, workspace: target.workspace, user: managerUser)
+            to: to, senderFields: RoutingHeader.senderFields(from: managerAddress, workspace: target.workspace, user: managerUser))
         let body = buffer.getSlice(at: header.length, length: buffer.readableBytes - header.length) ?? ByteBuffer()
         target.sink.send(.binary(header: rewritten, body: body))
     }

@@ -8,8 +8,13 @@ public enum ShortID {
     /// Three 64-bit draws feed all 22 characters: on Linux every draw from the system generator is a
     /// `getrandom` system call, and identifiers are made for every call.
     public static func make() -> String {
-        var rng = SystemRandomNumberGenerator()
-        var words = (rng.next(), rng.next(), rng.next())
+        var system = SystemRandomNumberGenerator()
+        return make(using: &system)
+    }
+
+    /// A new random identifier of 22 characters drawn from `generator` (a peer's pooled system generator).
+    public static func make(using generator: inout some RandomNumberGenerator) -> String {
+        var words = (generator.next(), generator.next(), generator.next())
         var bytes = [UInt8](repeating: 0, count: 22)
         for i in 0..<22 {
             let word: UInt64

@@ -75,7 +75,7 @@ extension RPCPeer {
         if isClosed {
             throw RPCError(.connectionClosed, "Connection is closed: cannot call \(remote.target):\(remote.method)")
         }
-        let sessionID = ShortID.make()
+        let sessionID = ShortID.make(using: &randomness)
         var all = arguments
         if let kwargs { all.append(.object(kwargs)) }
         var sink = EncodingSink(
@@ -163,7 +163,7 @@ extension RPCPeer {
     /// Sends a frame too large for one message through the receiver's built-in `message_cache`.
     func sendChunked(_ frame: Data, to target: String, key: String?) async throws {
         let version = try await builtInVersion(of: target)
-        let messageKey = key ?? ShortID.make()
+        let messageKey = key ?? ShortID.make(using: &randomness)
         let heartbeat = RPCValue.bool(key != nil)
         let cache = "services.built-in.message_cache"
         _ = try await call(target: target, method: "\(cache).create", arguments: [.string(messageKey), heartbeat])

@@ -161,43 +161,21 @@ extension RPCPeer {
             workspace: message.workspace ?? remoteWorkspace, user: message.user, method: message.method ?? "",
             session: message.session)
         let call = RPCCall(positional: positional, keyword: keyword, context: context)
+        let heartbeats = reply.flatMap(callStarted)
         return {
             guard let reply else {
                 _ = try? await body(call)
                 return
             }
-            let result = await Self.runWithHeartbeat(reply) {
-                try await body(call)
-            }
-            await self.answer(reply, with: result)
-        }
-    }
-
-    /// Runs `body`, calling the caller's heartbeat every `interval` while it works.
-    static func runWithHeartbeat(
-        _ reply: ReplyChannel, _ body: @escaping @Sendable () async throws -> RPCValue
-    ) async -> Result<RPCValue, any Error> {
-        guard let heartbeat = reply.heartbeat else {
-            do { return .success(try await body()) } catch { return .failure(error) }
-        }
-        return await withTaskGroup(of: Result<RPCValue, any Error>?.self) { group in
-            group.addTask {
-                do { return .success(try await body()) } catch { return .failure(error) }
-            }
-            group.addTask {
-                while true {
-                    do { try await Task.sleep(for: reply.interval) } catch { return nil }
-                    _ = try? await heartbeat.peer.send(heartbeat, arguments: [], kwargs: nil, timeout: nil)
-                }
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? .failure(RPCError(.cancelled, "the call was cancelled"))
+            let result: Result<RPCValue, any Error>
+            do { result = .success(try await body(call)) } catch { result = .failure(error) }
+            await self.answer(reply, with: result, endingCall: heartbeats)
         }
     }
 
     /// Sends `resolve(value)` or `reject(error)` to the caller; large answers are chunked.
-    func answer(_ reply: ReplyChannel, with result: Result<RPCValue, any Error>) async {
+    func answer(_ reply: ReplyChannel, with result: Result<RPCValue, any Error>, endingCall number: UInt64? = nil) async {
+        if let number { callEnded(number) }
         do {
             switch result {
             case .success(let value):

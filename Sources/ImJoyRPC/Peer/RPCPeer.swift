@@ -86,6 +86,12 @@ public actor RPCPeer {
     var isClosed = false
     /// Checks pending calls for timeouts while there are any (see ``watchPendingReplies()``).
     private var replyWatch: Task<Void, Never>?
+    /// Calls this peer runs for callers that asked for heartbeats, by call number (``callStarted(_:)``).
+    var callsInProgress: [UInt64: CallInProgress] = [:]
+    var lastCallNumber: UInt64 = 0
+    var heartbeatWatch: Task<Void, Never>?
+    /// Session ids for the calls this peer sends.
+    var randomness = PooledRandomNumberGenerator()
 
     public init(configuration: Configuration, transport: any RPCTransport, logger: Logger) {
         self.configuration = configuration
@@ -183,6 +189,9 @@ public actor RPCPeer {
         sessions = sessions.filter { !$0.value.isIdle }
         chunkAssemblies.removeAll()
         builtInVersions.removeAll()
+        callsInProgress.removeAll()
+        heartbeatWatch?.cancel()
+        heartbeatWatch = nil
     }
 
     /// Fails every call pending to `address` and drops the `_rintf` services only it could call.
