@@ -262,3 +262,16 @@ def test_a_workflow_runs_as_a_pipeline_that_keeps_each_steps_input_order(tmp_pat
     a_done_by_b = next(e[3] for e in events if e[:3] == ["Step B", "end", "a.txt"])
     b_started_by_a = next(e[3] for e in events if e[:3] == ["Step A", "start", "b.txt"])
     assert b_started_by_a < a_done_by_b
+
+    # One input at a time (--sequential), each input's results written while the next one runs: a result that
+    # cannot be written fails that input only, saying why, and the others' files are all there.
+    out = tmp_path / "out"
+    (out / "d_seen.csv").mkdir(parents=True)
+    sequential = imjoy("run", workflow, "--input", inputs, "--output", out, "--sequential", "--data-dir", data)
+    assert sequential.returncode == 2, sequential.stderr
+    with open(out / "summary.csv") as summary:
+        rows = {row["input"]: row for row in csv.DictReader(summary)}
+    assert [rows[f"{name}.txt"]["status"] for name in "abcde"] == ["ok", "ok", "failed", "failed", "ok"]
+    assert rows["d.txt"]["error"].startswith(f"cannot write {out / 'd_seen.csv'}"), rows["d.txt"]
+    for name in "abe":
+        assert (out / f"{name}_seen.csv").read_text() == "seen\nStep A\nStep B\n"

@@ -108,29 +108,55 @@ struct BatchRunner: Sendable {
         let inputs: [URL?] = plan.inputs.isEmpty ? [nil] : plan.inputs
         // A pipeline: with N steps, N inputs are in flight, so while one input is in step 2 the next one is in
         // step 1. Each step takes one input at a time, in input order (its gate), so a plugin sees the same calls
-        // in the same order as without the pipeline. Results are reported in input order.
+        // in the same order as without the pipeline. An input's result files are written while the next inputs
+        // run (a few at most wait for the disk). Results are reported in input order.
         let depth = sequential ? 1 : max(1, min(steps.count, inputs.count))
+        let maxWriting = 4
         let clock = ContinuousClock()
         let started = clock.now
         var results = [BatchOutcome.InputResult?](repeating: nil, count: inputs.count)
         var reported = 0
         let gates = steps.map { _ in SerialGate() }
-        await withTaskGroup(of: (Int, BatchOutcome.InputResult).self) { group in
+        await withTaskGroup(of: InputEvent.self) { group in
             var next = 0
-            func launch() {
-                let index = next
-                next += 1
-                progress.started(index: index, of: inputs.count, name: inputs[index]?.lastPathComponent ?? plan.title)
-                group.addTask { (index, await runOne(inputs[index], ticket: index, gates: gates)) }
+            var running = 0
+            var writing = 0
+            func fill() {
+                while next < inputs.count, running < depth, writing < maxWriting {
+                    let index = next
+                    next += 1
+                    running += 1
+                    progress.started(index: index, of: inputs.count, name: inputs[index]?.lastPathComponent ?? plan.title)
+                    group.addTask { await runSteps(inputs[index], index: index, gates: gates) }
+                }
             }
-            while next < depth { launch() }
-            for await (index, result) in group {
+            func finish(_ index: Int, _ result: BatchOutcome.InputResult) {
                 results[index] = result
                 while reported < inputs.count, let done = results[reported] {
                     progress.finished(index: reported, of: inputs.count, result: done)
                     reported += 1
                 }
-                if next < inputs.count { launch() }
+            }
+            fill()
+            for await event in group {
+                switch event {
+                case .ran(let index, let result, let data?):
+                    running -= 1
+                    if let output = plan.output {
+                        writing += 1
+                        let stem = inputs[index].map { $0.deletingPathExtension().lastPathComponent } ?? "result"
+                        group.addTask { .written(index, Self.writeFiles(of: result, data: data, stem: stem, to: output)) }
+                    } else {
+                        finish(index, result)
+                    }
+                case .ran(let index, let result, nil):
+                    running -= 1
+                    finish(index, result)
+                case .written(let index, let result):
+                    writing -= 1
+                    finish(index, result)
+                }
+                fill()
             }
         }
         progress.done()
@@ -141,9 +167,16 @@ struct BatchRunner: Sendable {
         return BatchOutcome(results: results.compactMap { $0 })
     }
 
-    private func runOne(_ input: URL?, ticket: Int, gates: [SerialGate]) async -> BatchOutcome.InputResult {
+    /// What happened to an input: it went through the steps (with the result to write when they succeeded), or
+    /// its result files are written.
+    private enum InputEvent: Sendable {
+        case ran(Int, BatchOutcome.InputResult, RPCValue?)
+        case written(Int, BatchOutcome.InputResult)
+    }
+
+    /// Takes one input through every step.
+    private func runSteps(_ input: URL?, index ticket: Int, gates: [SerialGate]) async -> InputEvent {
         let name = input?.lastPathComponent ?? plan.title
-        let stem = input.map { $0.deletingPathExtension().lastPathComponent } ?? "result"
         let clock = ContinuousClock()
         let start = clock.now
         var data: RPCValue = input.map { .object(["path": .string($0.path), "name": .string($0.lastPathComponent)]) } ?? .object([:])
@@ -163,17 +196,35 @@ struct BatchRunner: Sendable {
                     throw CommandFailure(steps.count > 1 ? "\(step.label): \(RPCValue.message(of: error))" : RPCValue.message(of: error))
                 }
             }
-            let ran = clock.now
-            let files = try plan.output.map { try BatchOutput.write(data, stem: stem, to: $0) } ?? []
-            return .init(
-                input: name, ok: true, seconds: (ran - start).inSeconds, values: BatchOutput.scalars(of: data),
-                files: files, writeSeconds: (clock.now - ran).inSeconds)
+            let result = BatchOutcome.InputResult(
+                input: name, ok: true, seconds: (clock.now - start).inSeconds, values: BatchOutput.scalars(of: data))
+            return .ran(ticket, result, data)
         } catch {
             let message = (error as? CommandFailure)?.description ?? "\(error)"
-            return .init(
+            let result = BatchOutcome.InputResult(
                 input: name, ok: false, seconds: (clock.now - start).inSeconds, error: Self.summary(of: message),
                 detail: message)
+            return .ran(ticket, result, nil)
         }
+    }
+
+    /// Writes an input's arrays and tables; a failure to write fails the input.
+    private static func writeFiles(
+        of result: BatchOutcome.InputResult, data: RPCValue, stem: String, to output: URL
+    ) -> BatchOutcome.InputResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var result = result
+        do {
+            result.files = try BatchOutput.write(data, stem: stem, to: output)
+        } catch {
+            let message = (error as? CommandFailure)?.description ?? "\(error)"
+            result.ok = false
+            result.error = summary(of: message)
+            result.detail = message
+        }
+        result.writeSeconds = (clock.now - start).inSeconds
+        return result
     }
 
     /// One line for an error: its first, or for a Python traceback its last (`ValueError: …`), keeping the
