@@ -3,11 +3,14 @@
 Generates N nuclei images with known counts, runs them through `imjoy run plugins/workflows/count-nuclei.imjoy.json`
 (after a warm-up run that builds the plugins' environment), then runs the same two plugins' `run` functions on the
 same images directly in that environment, in one fresh Python process (so both pay the same lazy imports), and
-reports images/s and the share of the batch's time spent outside the plugins' own compute."""
+reports images/s and the share of the batch's time spent outside the plugins' own compute. The three runs take
+turns for --rounds rounds and each figure is a median over them: this machine's speed drifts by tens of percent
+within minutes, which a single run of each would mistake for engine overhead (or gain)."""
 import argparse
 import csv
 import json
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -44,6 +47,48 @@ print(json.dumps({"seconds": seconds, "counts": counts}))
 '''
 
 
+# Appended to copies of the two plugins that the benchmark installs: each `run` logs how long the plugin's own code
+# took, so every image's time through `imjoy run` is compared with its compute in that same run, at that moment.
+TIMED_EXPORT = '''
+import json as _json, os as _os, time as _time
+def _timed(plugin, label):
+    run = plugin.run
+    async def timed_run(ctx):
+        start = _time.perf_counter()
+        result = await run(ctx)
+        elapsed = _time.perf_counter() - start
+        with open(_os.path.join(api.WORK_DIR, "compute-times.jsonl"), "a") as log:
+            log.write(_json.dumps([label, elapsed]) + "\\n")
+        return result
+    plugin.run = timed_run
+    return plugin
+api.export(_timed(ImJoyPlugin(), {label!r}))
+'''
+
+
+def install_timed_plugins(imjoy, out, data):
+    """Installs copies of Image Reader and Nuclei Counter whose `run` logs its own compute time."""
+    folder = out / "timed-plugins"
+    folder.mkdir()
+    for file, label in (("Image-Reader.imjoy.html", "Image Reader"), ("Nuclei-Counter.imjoy.html", "Nuclei Counter")):
+        source = (REPO / "plugins" / file).read_text()
+        assert source.count("api.export(ImJoyPlugin())") == 1, file
+        timed = folder / file
+        timed.write_text(source.replace("api.export(ImJoyPlugin())", TIMED_EXPORT.format(label=label)))
+        subprocess.run([imjoy, "install", str(timed), "--data-dir", str(data)], check=True, capture_output=True)
+
+
+def collect_compute_times(data):
+    """The compute times the timed plugins logged since the last call, per plugin, in call order."""
+    times = {}
+    for log in data.rglob("compute-times.jsonl"):
+        for line in log.read_text().splitlines():
+            label, seconds = json.loads(line)
+            times.setdefault(label, []).append(seconds)
+        log.unlink()
+    return times
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--imjoy", required=True)
@@ -51,6 +96,7 @@ def main():
     parser.add_argument("--images", type=int, default=100)
     parser.add_argument("--cache-dir", required=True)
     parser.add_argument("--size", type=int, default=256, help="Image side in pixels.")
+    parser.add_argument("--rounds", type=int, default=3, help="Rounds of the three runs, interleaved.")
     args = parser.parse_args()
     out = Path(args.out)
     images = out / "images"
@@ -65,11 +111,13 @@ def main():
     data = out / "data"
     common = ["--data-dir", str(data), "--cache-dir", args.cache_dir]
 
+    install_timed_plugins(args.imjoy, out, data)
     warm = out / "warm-up"
     warm.mkdir()
     for name in sorted(expected)[:3]:
         (warm / name).write_bytes((images / name).read_bytes())
     subprocess.run([args.imjoy, "run", str(WORKFLOW), "--input", str(warm), *common], check=True, capture_output=True)
+    collect_compute_times(data)
 
     def batch_run(folder, *extra):
         """One `imjoy run` over the images: (end-to-end seconds, the loop's wall seconds it reports, summary rows)."""
@@ -82,39 +130,66 @@ def main():
         loop = re.search(r"^\d+ inputs in ([\d.]+) s", batch.stderr, re.M)
         if not loop:
             sys.exit(f"imjoy run did not report its loop time:\n{batch.stderr}")
+        in_run = collect_compute_times(data)
+        if sorted(in_run) != ["Image Reader", "Nuclei Counter"] or any(len(t) != args.images for t in in_run.values()):
+            sys.exit(f"the timed plugins logged {dict((k, len(v)) for k, v in in_run.items())} calls, not {args.images} each")
         with open(out / folder / "summary.csv") as summary:
-            return elapsed, float(loop.group(1)), list(csv.DictReader(summary))
-
-    # One input at a time: the engine's and RPC's own cost per image, nothing hidden by overlap.
-    end_to_end, loop_seconds, rows = batch_run("results-sequential", "--sequential")
-    # The default: a pipeline (the next image is read while the previous one is counted).
-    pipelined_end_to_end, pipelined_seconds, pipelined_rows = batch_run("results")
-    correct = sum(1 for row in rows if int(row["count"]) == expected[row["input"]])
-    correct_pipelined = sum(1 for row in pipelined_rows if int(row["count"]) == expected[row["input"]])
+            return elapsed, float(loop.group(1)), list(csv.DictReader(summary)), sum(map(sum, in_run.values()))
 
     pythons = sorted(data.glob("envs/*/bin/python"))
     if len(pythons) != 1:
         sys.exit(f"expected one plugin environment in {data / 'envs'}, found {pythons}")
     files = [str(images / name) for name in sorted(expected)]
-    baseline = subprocess.run(
-        [str(pythons[0]), "-c", BASELINE, str(REPO / "plugins" / "Image-Reader.imjoy.html"),
-         str(REPO / "plugins" / "Nuclei-Counter.imjoy.html"), *files], capture_output=True, text=True, check=True)
-    compute = json.loads(baseline.stdout)
-    compute_seconds = sum(compute["seconds"])
-    same_counts = all(compute["counts"][row["input"]] == int(row["count"]) for row in rows)
-    overhead = (loop_seconds - compute_seconds) / loop_seconds
-    write_seconds = sum(float(row.get("write_seconds") or 0) for row in rows)
-    pipelined_share = (pipelined_seconds - compute_seconds) / pipelined_seconds
+
+    def compute_run():
+        """The plugins' own compute on every image, in one fresh Python process: {name: seconds}, {name: count}."""
+        baseline = subprocess.run(
+            [str(pythons[0]), "-c", BASELINE, str(REPO / "plugins" / "Image-Reader.imjoy.html"),
+             str(REPO / "plugins" / "Nuclei-Counter.imjoy.html"), *files], capture_output=True, text=True, check=True)
+        measured = json.loads(baseline.stdout)
+        return dict(zip(sorted(expected), measured["seconds"])), measured["counts"]
+
+    # Rounds of the three runs, interleaved, so that a slow spell of this shared machine hits all three alike;
+    # each image's figure is its median over the rounds (a burst in one round does not move it).
+    sequential_runs, pipelined_runs, compute_runs = [], [], []
+    for round_index in range(args.rounds):
+        # One input at a time: the engine's and RPC's own cost per image, nothing hidden by overlap.
+        sequential_runs.append(batch_run(f"results-sequential-{round_index}", "--sequential"))
+        # The default: a pipeline (the next image is read while the previous one is counted).
+        pipelined_runs.append(batch_run(f"results-{round_index}"))
+        compute_runs.append(compute_run())
+    median = statistics.median
+    end_to_end = median(run[0] for run in sequential_runs)
+    loop_seconds = median(run[1] for run in sequential_runs)
+    pipelined_end_to_end = median(run[0] for run in pipelined_runs)
+    pipelined_seconds = median(run[1] for run in pipelined_runs)
+    rows, pipelined_rows = sequential_runs[-1][2], pipelined_runs[-1][2]
+    compute_by_image = {name: median(run[0][name] for run in compute_runs) for name in expected}
+    compute_seconds = sum(compute_by_image.values())
+    steps_seconds = median(sum(float(row["seconds"]) for row in run[2]) for run in sequential_runs)
+    in_run_compute = median(run[3] for run in sequential_runs)
+    correct = min(sum(1 for row in run[2] if int(row["count"]) == expected[row["input"]]) for run in sequential_runs)
+    correct_pipelined = min(sum(1 for row in run[2] if int(row["count"]) == expected[row["input"]]) for run in pipelined_runs)
+    same_counts = all(run[1][row["input"]] == int(row["count"]) for run in compute_runs for row in rows)
+    # Each run against the compute its plugins logged in that run: the same moment, so the machine's drift cancels.
+    overhead = median((sum(float(row["seconds"]) for row in run[2]) - run[3]) / sum(float(row["seconds"]) for row in run[2])
+                      for run in sequential_runs)
+    loop_overhead = median((run[1] - run[3]) / run[1] for run in sequential_runs)
+    pipelined_share = median((run[1] - run[3]) / run[1] for run in pipelined_runs)
+    write_seconds = median(sum(float(row.get("write_seconds") or 0) for row in run[2]) for run in sequential_runs)
     result = {
-        "write_s": write_seconds, "pipelined_loop_s": pipelined_seconds, "pipelined_images_per_s": args.images / pipelined_seconds,
+        "rounds": args.rounds, "write_s": write_seconds, "pipelined_loop_s": pipelined_seconds,
+        "pipelined_images_per_s": args.images / pipelined_seconds,
         "pipelined_share_beyond_compute": pipelined_share, "pipelined_end_to_end_s": pipelined_end_to_end,
         "counts_correct_pipelined": correct_pipelined,
         "images": args.images, "end_to_end_s": end_to_end, "loop_s": loop_seconds, "compute_s": compute_seconds,
-        "images_per_s": args.images / loop_seconds, "compute_images_per_s": args.images / compute_seconds,
-        "overhead_share": overhead, "startup_s": end_to_end - loop_seconds, "counts_correct": correct,
+        "steps_s": steps_seconds, "in_run_compute_s": in_run_compute, "images_per_s": args.images / loop_seconds,
+        "compute_images_per_s": args.images / compute_seconds, "overhead_share": overhead,
+        "loop_overhead_share": loop_overhead, "startup_s": end_to_end - loop_seconds, "counts_correct": correct,
         "same_counts_as_compute": same_counts,
-        "loop_seconds_per_image": [float(row["seconds"]) for row in rows],
-        "compute_seconds_per_image": compute["seconds"],
+        "loop_totals_s": [run[1] for run in sequential_runs], "pipelined_totals_s": [run[1] for run in pipelined_runs],
+        "compute_totals_s": [sum(run[0].values()) for run in compute_runs],
+        "compute_seconds_per_image": compute_by_image,
     }
     (out / "batch.json").write_text(json.dumps(result, indent=2))
     per_image_ms = lambda s: f"{s / args.images * 1000:.1f}"  # noqa: E731
@@ -123,19 +198,26 @@ def main():
 `imjoy run plugins/workflows/count-nuclei.imjoy.json --input images/ --output results/` (release build, its own
 embedded engine) on {args.images} generated 256×256 nuclei images ({5 * (args.size // 256) ** 2}–{34 * (args.size // 256) ** 2} nuclei each), after a warm-up run that built
 the environment; beside it, the same two plugins' `run` on the same images in the same environment, called directly
-in one fresh Python process (the baseline: the plugins' own compute, lazy imports included in both).
+in one fresh Python process. The benchmark installs copies of the two plugins whose `run` logs how long the
+plugin's own code took, so each run's overhead is its time against the compute its plugins logged in that same run
+(this shared 2-core machine's speed drifts by tens of percent within minutes: against a separate baseline run the
+share came out anywhere from -2 % to 38 % for the same build). The three runs take turns for {args.rounds} rounds;
+figures are medians over the rounds.
 
 | measurement | value |
 |---|---:|
-| plugins' own compute, same images, one after the other (s) | {compute_seconds:.2f} ({per_image_ms(compute_seconds)} ms/image) |
-| `imjoy run --sequential` (one image at a time), loop time (s) | {loop_seconds:.2f} ({per_image_ms(loop_seconds)} ms/image) |
+| the plugins' own compute, timed inside them during the `--sequential` runs (s) | {in_run_compute:.2f} ({per_image_ms(in_run_compute)} ms/image) |
+| `imjoy run --sequential` (one image at a time): the images' time through both steps (s) | {steps_seconds:.2f} ({per_image_ms(steps_seconds)} ms/image) |
 | **share of that time outside the plugins' compute** (engine, RPC, CLI; target < 5 %) | **{overhead * 100:.1f} %** |
-| of which writing the masks and tables (s) | {write_seconds:.2f} |
+| `imjoy run --sequential`, loop time (s; results written while the next image runs) | {loop_seconds:.2f} ({per_image_ms(loop_seconds)} ms/image, {loop_overhead * 100:.1f} % beyond the compute) |
+| time writing the masks and tables, off the images' path (s) | {write_seconds:.2f} |
 | `imjoy run` (default: a pipeline, one image per step in flight), loop time (s) | {pipelined_seconds:.2f} ({per_image_ms(pipelined_seconds)} ms/image) |
-| images/s: compute only / `--sequential` / default | {args.images / compute_seconds:.1f} / {args.images / loop_seconds:.1f} / {args.images / pipelined_seconds:.1f} |
-| default run's time beyond the plugins' sequential compute (negative: the overlap gains more than the engine costs) | {pipelined_share * 100:.1f} % |
+| **default run's time beyond its plugins' compute** (negative: the overlap gains more than the engine costs) | **{pipelined_share * 100:.1f} %** |
+| the same plugins called directly in one Python process, no engine (s) | {compute_seconds:.2f} ({per_image_ms(compute_seconds)} ms/image) |
+| images/s: plugins called directly / `--sequential` / default | {args.images / compute_seconds:.1f} / {args.images / loop_seconds:.1f} / {args.images / pipelined_seconds:.1f} |
 | start-up: embedded engine, two plugin processes, shutdown (s, `--sequential` run) | {end_to_end - loop_seconds:.2f} |
 | end to end (s): `--sequential` / default | {end_to_end:.2f} / {pipelined_end_to_end:.2f} |
+| loop totals of the rounds (s): direct compute / `--sequential` / default | {" ".join(f"{t:.2f}" for t in result["compute_totals_s"])} / {" ".join(f"{t:.2f}" for t in result["loop_totals_s"])} / {" ".join(f"{t:.2f}" for t in result["pipelined_totals_s"])} |
 | counts equal to the generated number: `--sequential` / default | {correct} / {args.images}, {correct_pipelined} / {args.images} |
 | counts equal to the baseline's | {"yes" if same_counts else "no"} |
 """

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks a batch through the demo workflow "count nuclei" (plugins/workflows/count-nuclei.imjoy.json):
-# 100 generated nuclei images through `imjoy run` (release build), against the plugins' own compute on the same
-# images in the same environment, in the same run. Writes the table into BENCHMARKS.md between the
-# <!-- batch --> markers. About 2 minutes after the build (the first run downloads scikit-image). Not part of the
-# test run.
+# 100 generated nuclei images through `imjoy run` (release build), against the plugins' own compute timed inside
+# them in the same runs, and the plugins called directly in the same environment (3 interleaved rounds, medians).
+# Writes the table into BENCHMARKS.md between the <!-- batch --> markers. About 2 minutes after the build (the
+# first run downloads scikit-image). Not part of the test run.
 #
 #   Benchmarks/batch_bench.sh
 #   BENCH_IMAGES=20 Benchmarks/batch_bench.sh      # a quick look

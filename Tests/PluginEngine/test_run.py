@@ -275,3 +275,4 @@ def test_a_workflow_runs_as_a_pipeline_that_keeps_each_steps_input_order(tmp_pat
     assert rows["d.txt"]["error"].startswith(f"cannot write {out / 'd_seen.csv'}"), rows["d.txt"]
     for name in "abe":
         assert (out / f"{name}_seen.csv").read_text() == "seen\nStep A\nStep B\n"
+    assert not list(out.glob(".*.partial")), "files are written under a temporary name, then renamed"

@@ -145,7 +145,10 @@ struct BatchRunner: Sendable {
                     if let output = plan.output {
                         writing += 1
                         let stem = inputs[index].map { $0.deletingPathExtension().lastPathComponent } ?? "result"
-                        group.addTask { .written(index, Self.writeFiles(of: result, data: data, stem: stem, to: output)) }
+                        // Off the connection's event loop (the steps run there): the disk must not hold up the sockets.
+                        group.addTask(executorPreference: globalConcurrentExecutor) {
+                            .written(index, Self.writeFiles(of: result, data: data, stem: stem, to: output))
+                        }
                     } else {
                         finish(index, result)
                     }
