@@ -276,3 +276,32 @@ def test_a_workflow_runs_as_a_pipeline_that_keeps_each_steps_input_order(tmp_pat
     for name in "abe":
         assert (out / f"{name}_seen.csv").read_text() == "seen\nStep A\nStep B\n"
     assert not list(out.glob(".*.partial")), "files are written under a temporary name, then renamed"
+
+
+BLOCKING = '''<config lang="json">{"name": "Blocking Step", "type": "native-python", "version": "0.1.0"}</config>
+<script lang="python">
+import time
+from imjoy import api
+
+class ImJoyPlugin:
+    async def run(self, ctx):
+        time.sleep(3)  # computes without returning to the event loop: no heartbeats meanwhile
+        return {"slept": 3}
+
+api.export(ImJoyPlugin())
+</script>'''
+
+
+def test_a_step_that_blocks_its_event_loop_runs_to_the_end_unless_timeout_says_otherwise(tmp_path):
+    plugin = tmp_path / "Blocking Step.imjoy.html"
+    plugin.write_text(BLOCKING)
+    data = ("--data-dir", tmp_path / "data")
+    limited = imjoy("run", plugin, "--timeout", "1", *data)
+    assert limited.returncode == 2, limited.stderr
+    assert "timed out" in limited.stdout.lower(), limited.stdout
+    unlimited = imjoy("run", plugin, *data)
+    assert unlimited.returncode == 0, unlimited.stdout + unlimited.stderr
+    assert unlimited.stdout.splitlines()[-1] == "1 of 1 ok"
+    bad = imjoy("run", plugin, "--timeout", "0", *data)
+    assert bad.returncode == 64
+    assert bad.stderr.splitlines()[0] == "Error: --timeout must be a positive number of seconds, not 0.0"

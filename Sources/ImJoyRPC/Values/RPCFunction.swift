@@ -36,11 +36,17 @@ public struct RPCFunction: Sendable {
 
     /// Calls the function. Remote functions wait for the result unless they are fire-and-forget.
     public func call(_ arguments: [RPCValue] = [], kwargs: RPCObject? = nil) async throws -> RPCValue {
+        try await call(arguments, kwargs: kwargs, timeout: nil)
+    }
+
+    /// Calls the function; a remote call fails when its callee sends no news (answer or heartbeat) for
+    /// `timeout` (`nil`: the peer's method timeout). Local functions run to the end.
+    public func call(_ arguments: [RPCValue], kwargs: RPCObject?, timeout: Duration?) async throws -> RPCValue {
         switch kind {
         case .local(_, _, let body):
             return try await body(RPCCall(positional: arguments, keyword: kwargs ?? RPCObject(), context: nil))
         case .remote(let remote):
-            return try await remote.peer.call(remote, arguments: arguments, kwargs: kwargs)
+            return try await remote.peer.call(remote, arguments: arguments, kwargs: kwargs, timeout: timeout)
         }
     }
 

@@ -97,7 +97,8 @@ struct BatchRunner: Sendable {
     }
 
     /// Runs every input (or the steps once, without one); `sequential` takes one input at a time through all steps.
-    func runAll(progress: ProgressLine, sequential: Bool = false) async throws -> BatchOutcome {
+    /// A step that sends no news (answer or heartbeat) for `stepTimeout` fails its input.
+    func runAll(progress: ProgressLine, sequential: Bool = false, stepTimeout: Duration? = nil) async throws -> BatchOutcome {
         if let output = plan.output {
             do {
                 try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
@@ -127,7 +128,7 @@ struct BatchRunner: Sendable {
                     next += 1
                     running += 1
                     progress.started(index: index, of: inputs.count, name: inputs[index]?.lastPathComponent ?? plan.title)
-                    group.addTask { await runSteps(inputs[index], index: index, gates: gates) }
+                    group.addTask { await runSteps(inputs[index], index: index, gates: gates, timeout: stepTimeout) }
                 }
             }
             func finish(_ index: Int, _ result: BatchOutcome.InputResult) {
@@ -178,7 +179,7 @@ struct BatchRunner: Sendable {
     }
 
     /// Takes one input through every step.
-    private func runSteps(_ input: URL?, index ticket: Int, gates: [SerialGate]) async -> InputEvent {
+    private func runSteps(_ input: URL?, index ticket: Int, gates: [SerialGate], timeout: Duration?) async -> InputEvent {
         let name = input?.lastPathComponent ?? plan.title
         let clock = ContinuousClock()
         let start = clock.now
@@ -187,7 +188,8 @@ struct BatchRunner: Sendable {
             for (position, (step, gate)) in zip(steps, gates).enumerated() {
                 await gate.enter(ticket)
                 do {
-                    data = try await step.run.call([.object(["config": .object(step.config), "data": data])], kwargs: nil)
+                    data = try await step.run.call(
+                        [.object(["config": .object(step.config), "data": data])], kwargs: nil, timeout: timeout)
                     await gate.leave()
                 } catch {
                     await gate.leave()

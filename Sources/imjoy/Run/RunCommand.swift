@@ -57,7 +57,17 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The host native-python plugins run on: a connected worker's name (imjoy worker --name), or local.")
     var on: String?
 
+    @Option(
+        help: """
+            Seconds a step may go without news (its answer or a heartbeat) before its input fails (default: no \
+            limit; a plugin that computes without returning to its event loop sends no heartbeats).
+            """)
+    var timeout: Double?
+
     func validate() throws {
+        if let timeout, !(timeout > 0) {
+            throw ValidationError("--timeout must be a positive number of seconds, not \(timeout)")
+        }
         for setting in settings {
             guard let equals = setting.firstIndex(of: "="), equals != setting.startIndex else {
                 throw ValidationError("--set \(setting) is not KEY=VALUE")
@@ -72,10 +82,13 @@ struct RunCommand: AsyncParsableCommand {
         let verbose = engine.verbose
         let host = on
         let sequential = sequential
+        // "No limit": ten years (the callee is asked for a heartbeat every third of it, i.e. never).
+        let stepTimeout = Duration.milliseconds(Int64((timeout ?? 10 * 365 * 86_400) * 1000))
         let outcome = try await EngineConnection.run(engine, workspace: workspace, pluginRuntime: runtime) {
             client, plugins in
             let runner = try await BatchRunner.prepare(plan, client: client, plugins: plugins, host: host)
-            return try await runner.runAll(progress: ProgressLine(verbose: verbose), sequential: sequential)
+            return try await runner.runAll(
+                progress: ProgressLine(verbose: verbose), sequential: sequential, stepTimeout: stepTimeout)
         }
         if let output {
             try BatchOutput.writeSummary(outcome, to: URL(fileURLWithPath: output))
