@@ -37,6 +37,9 @@ class ImJoyPlugin:
     def where(self):
         return {"pid": os.getpid(), "prefix": sys.prefix, "work_dir": os.getcwd()}
 
+    def shout(self, text):
+        print(text, flush=True)
+
 api.export(ImJoyPlugin())
 </script>
 '''
@@ -44,6 +47,16 @@ api.export(ImJoyPlugin())
 
 def run(coroutine, timeout=300):
     return asyncio.run(asyncio.wait_for(coroutine, timeout))
+
+
+async def eventually(condition, timeout=10):
+    """Polls `condition` without blocking the event loop (events keep arriving meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
 
 
 class Proxy:
@@ -266,6 +279,70 @@ def test_plugin_started_on_a_worker_runs_there_and_answers_through_the_engine(re
     run(body())
     worker.stop()
     assert worker.proc.returncode == 0, worker.lines[-10:]
+
+
+def test_state_changes_and_log_lines_of_a_plugin_on_a_worker_stream_live_to_the_workspace(remote):
+    engine, proxy, start_worker = remote
+    worker = start_worker("live-box")
+    worker.wait_connected()
+
+    async def body():
+        client, plugins = await owner_with_plugins(engine)
+        statuses, lines = [], []
+        client.on("plugin_status", lambda message: statuses.append(message["data"]))
+        client.on("plugin_log", lambda message: lines.append(message["data"]))
+        await client.subscribe(["plugin_status", "plugin_log"])
+        await plugins.install(REMOTE.replace('"Remote Doubler"', '"Live Doubler"'))
+        api = await plugins.start("Live Doubler", host="live-box")
+        client_id = (await plugins.status("Live Doubler"))["client_id"]
+        assert await eventually(lambda: any(s["state"] == "running" for s in statuses)), statuses
+        mine = [s for s in statuses if s["name"] == "Live Doubler"]
+        assert mine and all(s["host"] == "live-box" and s["client_id"] == client_id for s in mine), mine
+        assert mine[0]["state"] == "starting" and mine[-1]["state"] == "running", mine
+        assert any(line["source"] == "engine" and "ready in" in line["text"] for line in lines), lines[-5:]
+
+        # What the plugin prints on the worker arrives as it happens, not when someone asks for the log.
+        await api.shout("hello from the worker")
+        found = lambda: [l for l in lines if l["text"] == "hello from the worker"]
+        assert await eventually(found), lines[-5:]
+        assert found() and found()[0]["source"] == "stdout" and found()[0]["host"] == "live-box", lines[-5:]
+        assert found()[0]["name"] == "Live Doubler"
+
+        await plugins.stop("Live Doubler")
+        assert await eventually(lambda: statuses[-1]["state"] == "stopped"), statuses[-3:]
+        assert [s["state"] for s in statuses if s["name"] == "Live Doubler"][-1] == "stopped", statuses[-3:]
+        await client.disconnect()
+
+    run(body())
+
+
+def test_only_a_plugin_host_reports_plugin_events_and_only_about_plugins_placed_on_it(remote):
+    engine, proxy, start_worker = remote
+    token = worker_token(engine)
+
+    async def body():
+        owner, plugins = await owner_with_plugins(engine)
+        heard = []
+        owner.on("plugin_status", lambda message: heard.append(message["data"]))
+        await owner.subscribe(["plugin_status"])
+        event = {"kind": "status", "client_id": "someone-else", "state": "crashed", "error": "forged"}
+        with pytest.raises(Exception, match="report_plugin_events is for plugin hosts"):
+            await owner.report_plugin_events([event])
+        host = await connect_to_server({"server_url": engine.url, "token": token, "client_id": "forger"})
+        with pytest.raises(Exception, match="report_plugin_events is for plugin hosts"):
+            await host.report_plugin_events([event])
+        await host.register_service({"id": "plugin-host", "name": "forger", "type": "plugin-host",
+                                     "config": {"visibility": "protected"}, "info": lambda: {}})
+        # A host speaks only for plugins the engine started on it: the event about another client is dropped.
+        assert (await host.report_plugin_events([event]))["accepted"] == 0
+        with pytest.raises(Exception, match="takes a list of events"):
+            await host.report_plugin_events("not a list")
+        await asyncio.sleep(0.3)
+        assert not [s for s in heard if s.get("error") == "forged"]
+        await host.disconnect()
+        await owner.disconnect()
+
+    run(body())
 
 
 def test_a_worker_serves_again_after_the_engine_restarts(remote, fresh_engine):

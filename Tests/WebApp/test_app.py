@@ -705,6 +705,7 @@ from imjoy import api
 
 class ImJoyPlugin:
     def run(self, ctx):
+        print(f"Where Am I ran in process {os.getpid()}", flush=True)
         return {"prefix": sys.prefix, "pid": os.getpid()}
 
 api.export(ImJoyPlugin())
@@ -758,6 +759,9 @@ def test_native_python_plugins_run_on_the_worker_picked_in_the_engine_panel(app_
         wait(browser).until(
             lambda d: d.find_element(By.CSS_SELECTOR, '#engine-panel tr[data-name="Where Am I"] .host').text == "web-gpu")
         assert browser.find_element(By.CSS_SELECTOR, '#engine-panel tr[data-name="Where Am I"] .state').text == "running"
+        # The plugin's output on the worker reached the app as a live plugin_log event (nothing polls for it).
+        wait(browser).until(lambda d: "Where Am I ran in process" in d.find_element(
+            By.CSS_SELECTOR, '#engine-panel tr[data-name="Where Am I"] .last-line').text)
         shot(browser, "17-worker-host")
         assert console_errors(browser) == []
     except BaseException:

@@ -39,7 +39,12 @@ final class HostDirectory: Sendable {
     private struct State {
         var hosts: [String: Host] = [:]  // by "<workspace>/<name>"
         var placements: [String: Placement] = [:]  // by plugin address
+        /// Placements removed in the last minute, with when, so a host's last events about them still count.
+        var unplaced: [String: (placement: Placement, at: Date)] = [:]
     }
+
+    /// How long a host's events about a plugin it no longer runs are still passed on (its last "stopped").
+    static let unplacedGrace: TimeInterval = 60
 
     private let state = Mutex(State())
 
@@ -87,7 +92,28 @@ final class HostDirectory: Sendable {
     }
 
     func unplace(_ pluginAddress: String) {
-        state.withLock { _ = $0.placements.removeValue(forKey: pluginAddress) }
+        let now = Date()
+        state.withLock { state in
+            state.unplaced = state.unplaced.filter { now.timeIntervalSince($0.value.at) < Self.unplacedGrace }
+            if let placement = state.placements.removeValue(forKey: pluginAddress) {
+                state.unplaced[pluginAddress] = (placement, now)
+            }
+        }
+    }
+
+    /// The placement of the plugin at `pluginAddress` on the host named `hostName`, also when it was removed
+    /// less than a minute ago: what that host may report events about.
+    func placement(of pluginAddress: String, onHost hostName: String, in workspace: String) -> Placement? {
+        state.withLock { state in
+            if let placement = state.placements[pluginAddress] {
+                return placement.hostName == hostName && placement.workspace == workspace ? placement : nil
+            }
+            guard let (placement, at) = state.unplaced[pluginAddress],
+                Date().timeIntervalSince(at) < Self.unplacedGrace, placement.hostName == hostName,
+                placement.workspace == workspace
+            else { return nil }
+            return placement
+        }
     }
 
     func placements(in workspace: String) -> [Placement] {

@@ -55,6 +55,9 @@ struct ManagerService: Sendable {
         add("create_workspace", "Create a persistent workspace (engine owner only).", createWorkspace)
         add("delete_workspace", "Delete a workspace and everything in it (engine owner only).", deleteWorkspace)
         add("rename_workspace", "Rename a workspace (engine owner only; nobody may be connected to it).", renameWorkspace)
+        add(
+            "report_plugin_events", "A worker's plugins changed state or wrote log lines (plugin hosts only).",
+            reportPluginEvents)
         add("get_workspace_info", "Describe a workspace: owner, description, settings, plugin count.", getWorkspaceInfo)
         let base = engine.publicBaseURL
         return RPCService(
@@ -68,7 +71,9 @@ struct ManagerService: Sendable {
     }
 
     /// What a worker token may call.
-    static let pluginHostMethods: Set<String> = ["register_service", "unregister_service", "subscribe", "echo", "ping", "log"]
+    static let pluginHostMethods: Set<String> = [
+        "register_service", "unregister_service", "subscribe", "echo", "ping", "log", "report_plugin_events",
+    ]
 
     // MARK: - Services
 

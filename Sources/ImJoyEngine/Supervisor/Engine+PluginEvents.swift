@@ -3,13 +3,14 @@ import MessagePack
 
 extension Engine {
     /// Streams a plugin's log line to a workspace's subscribers: event `plugin_log` `{name, index, source, text}`
-    /// (install output, phases with progress, the plugin's stdout and stderr).
-    func publishPluginLog(name: String, entry: PluginLogEntry, in workspace: String) {
-        let data: MessagePackValue = [
+    /// (install output, phases with progress, the plugin's stdout and stderr), with `host` for a plugin on a worker.
+    func publishPluginLog(name: String, entry: PluginLogEntry, in workspace: String, host: String? = nil) {
+        var data: MessagePackMap = [
             "name": .string(name), "index": .int(Int64(entry.index)), "source": .string(entry.source.rawValue),
             "text": .string(entry.text),
         ]
-        router.broadcast(MessageRouter.event("plugin_log", data: data), type: "plugin_log", in: workspace)
+        if let host { data["host"] = .string(host) }
+        router.broadcast(MessageRouter.event("plugin_log", data: .map(data)), type: "plugin_log", in: workspace)
     }
 }
 

@@ -21,8 +21,8 @@ public protocol PluginHostContext: AnyObject, Sendable {
     /// A plugin changed state.
     func pluginStatusChanged(_ status: PluginStatusEvent)
 
-    /// A plugin wrote a log line.
-    func pluginLogged(name: String, entry: PluginLogEntry, workspace: String)
+    /// A plugin (client `clientID` of `workspace`) wrote a log line.
+    func pluginLogged(name: String, clientID: String, entry: PluginLogEntry, workspace: String)
 
     /// The descriptor of a running plugin's service, as `get_service` returns it.
     func pluginDescriptor(workspace: String, clientID: String, serviceID: String) async throws -> MessagePackValue
@@ -40,6 +40,21 @@ public struct PluginStatusEvent: Sendable {
     public var state: String
     public var phase: String?
     public var error: String?
+    /// The worker it runs on; `nil` for the engine's own plugins.
+    public var host: String?
+
+    public init(
+        name: String, clientID: String, workspace: String, state: String, phase: String? = nil, error: String? = nil,
+        host: String? = nil
+    ) {
+        self.name = name
+        self.clientID = clientID
+        self.workspace = workspace
+        self.state = state
+        self.phase = phase
+        self.error = error
+        self.host = host
+    }
 
     /// The event's `data`.
     public var messagePackValue: MessagePackValue {
@@ -49,6 +64,7 @@ public struct PluginStatusEvent: Sendable {
         ]
         if let phase { data["phase"] = .string(phase) }
         if let error { data["error"] = .string(error) }
+        if let host { data["host"] = .string(host) }
         return .map(data)
     }
 }
@@ -84,7 +100,7 @@ extension Engine: PluginHostContext {
             in: status.workspace)
     }
 
-    public func pluginLogged(name: String, entry: PluginLogEntry, workspace: String) {
+    public func pluginLogged(name: String, clientID: String, entry: PluginLogEntry, workspace: String) {
         publishPluginLog(name: name, entry: entry, in: workspace)
     }
 

@@ -99,7 +99,9 @@ public actor PluginSupervisor {
             let workspace = owner.workspace
             instance = PluginInstance(
                 plugin: plugin, owner: owner, signature: signature, clientID: clientID, logCapacity: settings.logCapacity,
-                onLog: { [weak host] name, entry in host?.pluginLogged(name: name, entry: entry, workspace: workspace) },
+                onLog: { [weak host] name, entry in
+                    host?.pluginLogged(name: name, clientID: clientID, entry: entry, workspace: workspace)
+                },
                 onStateChange: { [weak host] instance in host?.pluginStatusChanged(instance.statusEvent) })
             instances[signature] = instance
         }

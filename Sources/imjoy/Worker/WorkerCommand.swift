@@ -155,7 +155,10 @@ struct WorkerLink: Service {
                     Self.say(
                         "imjoy worker \(host.name) connected to \(server) (workspace \(client.workspace))"
                             + (again ? " again" : ""))
+                    let forwarding = Task { await host.events.forward(using: client, logger: logger) }
                     await client.waitUntilDisconnected()
+                    forwarding.cancel()
+                    await forwarding.value
                 }
                 wasConnected = true
                 pause = .milliseconds(500)

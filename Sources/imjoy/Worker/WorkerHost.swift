@@ -19,6 +19,8 @@ final class WorkerHost: PluginHostContext {
     let python: String
     let environment: [String: String]
     let logger: Logger
+    /// What its plugins do, on the way to the engine (which streams it to the workspace).
+    let events = HostEventQueue()
 
     init(
         name: String, serverURL: String, supervisor: PluginSupervisor, python: String, environment: [String: String],
@@ -45,10 +47,20 @@ final class WorkerHost: PluginHostContext {
         logger.info(
             "Plugin \(status.state)",
             metadata: ["plugin.name": "\(status.name)", "workspace.id": "\(status.workspace)", "error": "\(status.error ?? "")"])
+        var event: RPCObject = ["kind": "status", "client_id": .string(status.clientID), "state": .string(status.state)]
+        if let phase = status.phase { event["phase"] = .string(phase) }
+        if let error = status.error { event["error"] = .string(error) }
+        events.add(.object(event))
     }
 
-    func pluginLogged(name: String, entry: PluginLogEntry, workspace: String) {
+    func pluginLogged(name: String, clientID: String, entry: PluginLogEntry, workspace: String) {
         logger.debug("\(entry.source.rawValue): \(entry.text)", metadata: ["plugin.name": "\(name)"])
+        events.add(
+            .object([
+                "kind": "log", "client_id": .string(clientID), "index": .int(Int64(entry.index)),
+                "time": .double(entry.time.timeIntervalSince1970), "source": .string(entry.source.rawValue),
+                "text": .string(entry.text),
+            ]))
     }
 
     /// The engine looks the service up itself once the start returns; the worker only reports its id.
