@@ -4,6 +4,7 @@ failing plugin."""
 import csv
 import struct
 import subprocess
+import time
 import zlib
 from pathlib import Path
 
@@ -305,3 +306,30 @@ def test_a_step_that_blocks_its_event_loop_runs_to_the_end_unless_timeout_says_o
     bad = imjoy("run", plugin, "--timeout", "0", *data)
     assert bad.returncode == 64
     assert bad.stderr.splitlines()[0] == "Error: --timeout must be a positive number of seconds, not 0.0"
+
+
+DYING = '''<config lang="json">{"name": "Dying Step", "type": "native-python", "version": "0.1.0"}</config>
+<script lang="python">
+import os
+from imjoy import api
+
+class ImJoyPlugin:
+    async def run(self, ctx):
+        print("about to die", flush=True)
+        os._exit(3)
+
+api.export(ImJoyPlugin())
+</script>'''
+
+
+def test_a_step_whose_plugin_dies_fails_at_once_without_a_time_limit(tmp_path):
+    """With no --timeout the plugins are asked for no heartbeats: a plugin that dies mid-step must still end the
+    step at once, with the reason, instead of leaving it waiting forever."""
+    plugin = tmp_path / "Dying Step.imjoy.html"
+    plugin.write_text(DYING)
+    started = time.monotonic()
+    died = imjoy("run", plugin, "--data-dir", tmp_path / "data")
+    assert time.monotonic() - started < 60
+    assert died.returncode == 2, died.stdout + died.stderr
+    assert "Plugin 'Dying Step' crashed (exit code 3)" in died.stdout, died.stdout
+    assert died.stderr.splitlines()[-1] == "Error: 1 of 1 inputs failed (see the summary above)"

@@ -60,17 +60,22 @@ extension RPCPeer {
     }
 
     func call(
-        _ remote: RemoteFunction, arguments: [RPCValue], kwargs: RPCObject?, timeout: Duration? = nil
+        _ remote: RemoteFunction, arguments: [RPCValue], kwargs: RPCObject?, timeout: Duration? = nil,
+        heartbeats: Bool = true
     ) async throws -> RPCValue {
-        guard let answer = try await send(remote, arguments: arguments, kwargs: kwargs, timeout: timeout) else {
+        guard
+            let answer = try await send(
+                remote, arguments: arguments, kwargs: kwargs, timeout: timeout, heartbeats: heartbeats)
+        else {
             return .null
         }
         return ValueCodec.decode(answer.value, peer: self, remoteWorkspace: answer.remoteWorkspace, remoteParent: nil)
     }
 
-    /// Sends a call; returns the raw answer, or `nil` for fire-and-forget calls.
+    /// Sends a call; returns the raw answer, or `nil` for fire-and-forget calls. Without `heartbeats` the promise
+    /// names only `resolve` and `reject`, so the callee sends no heartbeats (for calls without a time limit).
     func send(
-        _ remote: RemoteFunction, arguments: [RPCValue], kwargs: RPCObject?, timeout: Duration?
+        _ remote: RemoteFunction, arguments: [RPCValue], kwargs: RPCObject?, timeout: Duration?, heartbeats: Bool = true
     ) async throws -> PendingReply.Answer? {
         if isClosed {
             throw RPCError(.connectionClosed, "Connection is closed: cannot call \(remote.target):\(remote.method)")
@@ -98,7 +103,9 @@ extension RPCPeer {
             reply = PendingReply(timeout: effective)
             main["session"] = .string(sessionID)
             let seconds = Double(effective.components.seconds) + Double(effective.components.attoseconds) / 1e18
-            if remote.promise == .explicit {
+            if !heartbeats {
+                extra["promise"] = explicitPromise(sessionID: sessionID, interval: nil)
+            } else if remote.promise == .explicit {
                 // A third of the timeout (hypha-rpc asks for half): two heartbeats may be late before the call fails.
                 extra["promise"] = explicitPromise(sessionID: sessionID, interval: seconds / 3)
             } else {
@@ -145,17 +152,20 @@ extension RPCPeer {
         sessions.removeValue(forKey: sessionID)
     }
 
-    private func explicitPromise(sessionID: String, interval: Double) -> MessagePackValue {
+    /// `{resolve, reject}` at this call's session, plus `heartbeat` every `interval` seconds unless that is `nil`.
+    private func explicitPromise(sessionID: String, interval: Double?) -> MessagePackValue {
         func callback(_ name: String) -> MessagePackValue {
             [
                 "_rtype": "method", "_rtarget": .string(address), "_rmethod": .string("\(sessionID).\(name)"),
                 "_rpromise": false,
             ]
         }
-        return [
-            "heartbeat": callback("heartbeat"), "interval": .double(interval), "resolve": callback("resolve"),
-            "reject": callback("reject"),
-        ]
+        var promise: MessagePackMap = ["resolve": callback("resolve"), "reject": callback("reject")]
+        if let interval {
+            promise["heartbeat"] = callback("heartbeat")
+            promise["interval"] = .double(interval)
+        }
+        return .map(promise)
     }
 
     // MARK: - Chunking (PROTOCOL.md §2.6)

@@ -232,9 +232,12 @@ extension RPCPeer {
                 target: from, method: "\(session).\(name)", promise: .none, name: name,
                 descriptor: MessagePackMap(), remoteParent: session, peer: self)
         }
+        // An explicit promise without `heartbeat` asks for none (a call without a time limit).
+        var wantsHeartbeats = true
+        if case .map(let map) = promise { wantsHeartbeats = map["heartbeat"] != nil }
         return ReplyChannel(
-            resolve: callback("resolve"), reject: callback("reject"), heartbeat: callback("heartbeat"),
-            interval: interval)
+            resolve: callback("resolve"), reject: callback("reject"),
+            heartbeat: wantsHeartbeats ? callback("heartbeat") : nil, interval: interval)
     }
 
     /// The heartbeat interval a caller asked for, kept between 1 s and 1 h.

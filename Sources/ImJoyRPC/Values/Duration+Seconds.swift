@@ -7,6 +7,9 @@ extension Duration {
         return .milliseconds(Int64((clamped * 1000).rounded()))
     }
 
+    /// The timeout of a call without a time limit: ten years, so its pending reply never expires.
+    static let unlimitedCall = Duration.seconds(10 * 365 * 86_400)
+
     /// The duration in seconds.
     public var inSeconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18

@@ -97,7 +97,8 @@ struct BatchRunner: Sendable {
     }
 
     /// Runs every input (or the steps once, without one); `sequential` takes one input at a time through all steps.
-    /// A step that sends no news (answer or heartbeat) for `stepTimeout` fails its input.
+    /// A step that sends no news (answer or heartbeat) for `stepTimeout` fails its input; `nil`: no limit (the
+    /// plugins are not asked for heartbeats, and a step fails only when its plugin does or goes away).
     func runAll(progress: ProgressLine, sequential: Bool = false, stepTimeout: Duration? = nil) async throws -> BatchOutcome {
         if let output = plan.output {
             do {
@@ -188,8 +189,12 @@ struct BatchRunner: Sendable {
             for (position, (step, gate)) in zip(steps, gates).enumerated() {
                 await gate.enter(ticket)
                 do {
-                    data = try await step.run.call(
-                        [.object(["config": .object(step.config), "data": data])], kwargs: nil, timeout: timeout)
+                    let context: [RPCValue] = [.object(["config": .object(step.config), "data": data])]
+                    if let timeout {
+                        data = try await step.run.call(context, kwargs: nil, timeout: timeout)
+                    } else {
+                        data = try await step.run.callWithoutTimeLimit(context)
+                    }
                     await gate.leave()
                 } catch {
                     await gate.leave()

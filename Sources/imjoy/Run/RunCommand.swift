@@ -82,8 +82,7 @@ struct RunCommand: AsyncParsableCommand {
         let verbose = engine.verbose
         let host = on
         let sequential = sequential
-        // "No limit": ten years (the callee is asked for a heartbeat every third of it, i.e. never).
-        let stepTimeout = Duration.milliseconds(Int64((timeout ?? 10 * 365 * 86_400) * 1000))
+        let stepTimeout = timeout.map { Duration.milliseconds(Int64($0 * 1000)) }
         let outcome = try await EngineConnection.run(engine, workspace: workspace, pluginRuntime: runtime) {
             client, plugins in
             let runner = try await BatchRunner.prepare(plan, client: client, plugins: plugins, host: host)
