@@ -667,7 +667,7 @@ def test_the_count_nuclei_workflow_file_runs_unchanged_in_the_app(app_engine, br
     browser.set_script_timeout(100)
     shown = browser.execute_async_script(
         "const done = arguments[arguments.length - 1];"
-        "imjoyApp.workflows.run({}).then((data) => imjoyApp.plugins.run('Table Window', {table: data.table}))"
+        "imjoyApp.workflows.run({}).then((data) => imjoyApp.plugins.execute('Table Window', {table: data.table}, {}))"
         ".then(() => done(true), (e) => done(String(e)));")
     assert shown is True, shown
     frame = wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#plugin-Table_Window iframe")))
