@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import (
+    ElementNotInteractableException, NoSuchElementException, StaleElementReferenceException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -262,6 +263,20 @@ def run_from_menu(driver, name):
     wait(driver).until(click)
 
 
+def click_in_plugin_menu(driver, name, item):
+    """Opens a plugin's ⋯ menu and clicks `item` (the list may be redrawn meanwhile, e.g. after a run: retry)."""
+    def click(d):
+        try:
+            summary = d.find_element(By.CSS_SELECTOR, f'li.plugin[data-name="{name}"] summary')
+            if not d.execute_script("return arguments[0].parentElement.open", summary):
+                summary.click()
+            d.find_element(By.XPATH, f'//li[@data-name="{name}"]//button[text()="{item}"]').click()
+            return True
+        except (StaleElementReferenceException, NoSuchElementException, ElementNotInteractableException):
+            return False
+    wait(driver).until(click)
+
+
 def test_a_window_plugin_calls_a_python_plugin_and_shows_the_image_it_returned(app_engine, browser):
     open_app(browser, app_engine)
     install_from_page(browser, IMAGE_MAKER)
@@ -445,8 +460,7 @@ def test_the_plugin_editor_saves_and_hot_reloads_a_plugin(app_engine, browser):
     install_from_page(browser, EDITABLE)
     run_from_menu(browser, "Editable")
     wait(browser).until(lambda d: '"v1"' in d.find_element(By.CSS_SELECTOR, 'section.window[aria-label="Editable: result"] pre').text)
-    browser.find_element(By.CSS_SELECTOR, 'li.plugin[data-name="Editable"] summary').click()
-    browser.find_element(By.XPATH, '//li[@data-name="Editable"]//button[text()="Edit"]').click()
+    click_in_plugin_menu(browser, "Editable", "Edit")
     text = wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#editor-Editable textarea")))
     tags = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#editor-Editable .tok-tag")]
     assert '<config lang="json">' in tags and "<window>" in tags, tags

@@ -9,7 +9,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select
 
-from test_app import browser, console_errors, open_app, run_from_menu, shot, snackbar_text, wait  # noqa: F401 (fixture)
+from test_app import browser, click_in_plugin_menu, console_errors, open_app, run_from_menu, shot, snackbar_text, wait  # noqa: F401 (fixture)
 from webapp_helpers import Engine
 
 TAGGED = '''<config lang="json">{"name": "Tagged", "type": "window", "version": "0.1.0", "tags": ["stable", "dev"],
@@ -67,8 +67,7 @@ def test_a_plugin_is_installed_in_the_tag_picked_in_the_dialog_and_resaved_in_an
     assert browser.find_element(By.ID, "mode").text == "mode dev"
     browser.switch_to.default_content()
 
-    browser.find_element(By.CSS_SELECTOR, 'li.plugin[data-name="Tagged"] summary').click()
-    browser.find_element(By.XPATH, '//li[@data-name="Tagged"]//button[text()="Edit"]').click()
+    click_in_plugin_menu(browser, "Tagged", "Edit")
     tag = Select(wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, '#editor-Tagged select[aria-label="Tag"]'))))
     assert tag.first_selected_option.text == "dev", "the editor shows the tag the plugin is installed in"
     tag.select_by_value("stable")
