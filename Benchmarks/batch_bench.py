@@ -78,6 +78,58 @@ def install_timed_plugins(imjoy, out, data):
         subprocess.run([imjoy, "install", str(timed), "--data-dir", str(data)], check=True, capture_output=True)
 
 
+# The demo workflow's two steps with their payloads and no compute: what the engine, RPC and CLI cost per image.
+RPC_ONLY_REQUIREMENTS = '["numpy==2.4.6", "scikit-image==0.26.0", "imageio==2.38.1", "tifffile==2025.12.20"]'
+RPC_ONLY_READER = '''<config lang="json">{{"name": "RPC Only Reader", "type": "native-python", "version": "0.1.0",
+ "requirements": {requirements}}}</config>
+<script lang="python">
+import numpy as np
+from imjoy import api
+
+class ImJoyPlugin:
+    def run(self, ctx):
+        data = dict(ctx.get("data") or {{}})
+        return {{"image": np.zeros(({size}, {size}), dtype=np.uint8), "name": data.get("name"), "shape": [{size}, {size}],
+                "dtype": "uint8"}}
+
+api.export(ImJoyPlugin())
+</script>'''
+RPC_ONLY_COUNTER = '''<config lang="json">{{"name": "RPC Only Counter", "type": "native-python", "version": "0.1.0",
+ "requirements": {requirements}}}</config>
+<script lang="python">
+import numpy as np
+from imjoy import api
+
+ROWS = [{{"label": i, "area": 200 + i, "mean_intensity": 0.5, "centroid_y": 1.5, "centroid_x": 2.5, "eccentricity": 0.3}}
+        for i in range(1, 21)]
+
+class ImJoyPlugin:
+    def run(self, ctx):
+        data = dict(ctx.get("data") or {{}})
+        image = np.asarray(data["image"])
+        result = {{key: value for key, value in data.items() if key != "image"}}
+        result.update({{"mask": np.zeros(image.shape, dtype=np.uint16), "count": len(ROWS), "threshold": 0.5,
+                       "table": ROWS}})
+        return result
+
+api.export(ImJoyPlugin())
+</script>'''
+
+
+def install_rpc_only_workflow(imjoy, out, data, size):
+    """Installs the two payload-only plugins (same environment as the demo's) and returns their workflow file."""
+    folder = out / "rpc-only"
+    folder.mkdir()
+    for name, template in (("RPC-Only-Reader", RPC_ONLY_READER), ("RPC-Only-Counter", RPC_ONLY_COUNTER)):
+        plugin = folder / f"{name}.imjoy.html"
+        plugin.write_text(template.format(requirements=RPC_ONLY_REQUIREMENTS, size=size))
+        subprocess.run([imjoy, "install", str(plugin), "--data-dir", str(data)], check=True, capture_output=True)
+    workflow = folder / "rpc-only.imjoy.json"
+    workflow.write_text(json.dumps({"format": "imjoy-workflow", "version": 1, "name": "rpc only",
+                                    "steps": [{"plugin": "RPC Only Reader"}, {"plugin": "RPC Only Counter"}]}))
+    return workflow
+
+
 def collect_compute_times(data):
     """The compute times the timed plugins logged since the last call, per plugin, in call order."""
     times = {}
@@ -112,6 +164,7 @@ def main():
     common = ["--data-dir", str(data), "--cache-dir", args.cache_dir]
 
     install_timed_plugins(args.imjoy, out, data)
+    rpc_only = install_rpc_only_workflow(args.imjoy, out, data, args.size)
     warm = out / "warm-up"
     warm.mkdir()
     for name in sorted(expected)[:3]:
@@ -141,6 +194,15 @@ def main():
         sys.exit(f"expected one plugin environment in {data / 'envs'}, found {pythons}")
     files = [str(images / name) for name in sorted(expected)]
 
+    def rpc_only_run(folder):
+        """The payload-only workflow, one image at a time: the loop's seconds."""
+        batch = subprocess.run([args.imjoy, "run", str(rpc_only), "--input", str(images), "--output", str(out / folder),
+                                "--sequential", *common], capture_output=True, text=True)
+        loop = re.search(r"^\d+ inputs in ([\d.]+) s", batch.stderr, re.M)
+        if batch.returncode != 0 or not loop:
+            sys.exit(f"the payload-only run failed ({batch.returncode}):\n{batch.stderr}")
+        return float(loop.group(1))
+
     def compute_run():
         """The plugins' own compute on every image, in one fresh Python process: {name: seconds}, {name: count}."""
         baseline = subprocess.run(
@@ -151,13 +213,16 @@ def main():
 
     # Rounds of the three runs, interleaved, so that a slow spell of this shared machine hits all three alike;
     # each image's figure is its median over the rounds (a burst in one round does not move it).
-    sequential_runs, pipelined_runs, compute_runs = [], [], []
+    sequential_runs, pipelined_runs, compute_runs, rpc_only_runs = [], [], [], []
+    rpc_only_run("results-rpc-only-warm-up")  # starts its two plugin processes' imports once
     for round_index in range(args.rounds):
         # One input at a time: the engine's and RPC's own cost per image, nothing hidden by overlap.
         sequential_runs.append(batch_run(f"results-sequential-{round_index}", "--sequential"))
         # The default: a pipeline (the next image is read while the previous one is counted).
         pipelined_runs.append(batch_run(f"results-{round_index}"))
         compute_runs.append(compute_run())
+        # The same two steps and payloads without the compute.
+        rpc_only_runs.append(rpc_only_run(f"results-rpc-only-{round_index}"))
     median = statistics.median
     end_to_end = median(run[0] for run in sequential_runs)
     loop_seconds = median(run[1] for run in sequential_runs)
@@ -177,7 +242,9 @@ def main():
     loop_overhead = median((run[1] - run[3]) / run[1] for run in sequential_runs)
     pipelined_share = median((run[1] - run[3]) / run[1] for run in pipelined_runs)
     write_seconds = median(sum(float(row.get("write_seconds") or 0) for row in run[2]) for run in sequential_runs)
+    rpc_only_seconds = median(rpc_only_runs)
     result = {
+        "rpc_only_loop_s": rpc_only_seconds, "rpc_only_totals_s": rpc_only_runs,
         "rounds": args.rounds, "write_s": write_seconds, "pipelined_loop_s": pipelined_seconds,
         "pipelined_images_per_s": args.images / pipelined_seconds,
         "pipelined_share_beyond_compute": pipelined_share, "pipelined_end_to_end_s": pipelined_end_to_end,
@@ -196,7 +263,7 @@ def main():
     table = f"""## Batch workflow (`Benchmarks/batch_bench.sh`: {args.images} images through "count nuclei")
 
 `imjoy run plugins/workflows/count-nuclei.imjoy.json --input images/ --output results/` (release build, its own
-embedded engine) on {args.images} generated 256×256 nuclei images ({5 * (args.size // 256) ** 2}–{34 * (args.size // 256) ** 2} nuclei each), after a warm-up run that built
+embedded engine) on {args.images} generated {args.size}×{args.size} nuclei images ({5 * (args.size // 256) ** 2}–{34 * (args.size // 256) ** 2} nuclei each), after a warm-up run that built
 the environment; beside it, the same two plugins' `run` on the same images in the same environment, called directly
 in one fresh Python process. The benchmark installs copies of the two plugins whose `run` logs how long the
 plugin's own code took, so each run's overhead is its time against the compute its plugins logged in that same run
@@ -213,11 +280,12 @@ figures are medians over the rounds.
 | time writing the masks and tables, off the images' path (s) | {write_seconds:.2f} |
 | `imjoy run` (default: a pipeline, one image per step in flight), loop time (s) | {pipelined_seconds:.2f} ({per_image_ms(pipelined_seconds)} ms/image) |
 | **default run's time beyond its plugins' compute** (negative: the overlap gains more than the engine costs) | **{pipelined_share * 100:.1f} %** |
+| the same two steps with the same payloads (image, mask, 20-row table) and no compute, `--sequential` (s) | {rpc_only_seconds:.2f} ({per_image_ms(rpc_only_seconds)} ms/image: what the engine, RPC and CLI cost per image) |
 | the same plugins called directly in one Python process, no engine (s) | {compute_seconds:.2f} ({per_image_ms(compute_seconds)} ms/image) |
 | images/s: plugins called directly / `--sequential` / default | {args.images / compute_seconds:.1f} / {args.images / loop_seconds:.1f} / {args.images / pipelined_seconds:.1f} |
 | start-up: embedded engine, two plugin processes, shutdown (s, `--sequential` run) | {end_to_end - loop_seconds:.2f} |
 | end to end (s): `--sequential` / default | {end_to_end:.2f} / {pipelined_end_to_end:.2f} |
-| loop totals of the rounds (s): direct compute / `--sequential` / default | {" ".join(f"{t:.2f}" for t in result["compute_totals_s"])} / {" ".join(f"{t:.2f}" for t in result["loop_totals_s"])} / {" ".join(f"{t:.2f}" for t in result["pipelined_totals_s"])} |
+| loop totals of the rounds (s): direct compute / `--sequential` / default / no compute | {" ".join(f"{t:.2f}" for t in result["compute_totals_s"])} / {" ".join(f"{t:.2f}" for t in result["loop_totals_s"])} / {" ".join(f"{t:.2f}" for t in result["pipelined_totals_s"])} / {" ".join(f"{t:.2f}" for t in rpc_only_runs)} |
 | counts equal to the generated number: `--sequential` / default | {correct} / {args.images}, {correct_pipelined} / {args.images} |
 | counts equal to the baseline's | {"yes" if same_counts else "no"} |
 """
