@@ -27,6 +27,21 @@ struct HardeningTests {
         return ("", nil)
     }
 
+    /// The next reply frame for any of `sessions`, with the session it answers (`nil` when the frames end).
+    static func anyReply(
+        _ frames: inout AsyncStream<OutboundFrame>.Iterator, sessions: Set<String>
+    ) async throws -> (String, (String, MessagePackValue?))? {
+        while let frame = await frames.next() {
+            guard case .binary = frame else { continue }
+            let segments = try MessagePackDecoder().decodeAll(frame.data)
+            guard let method = segments[0]["method"]?.stringValue, !method.hasSuffix(".heartbeat"),
+                let session = method.split(separator: ".").first.map(String.init), sessions.contains(session)
+            else { continue }
+            return (session, (method, segments.count > 1 ? segments[1]["args"]?.arrayValue?.first : nil))
+        }
+        return nil
+    }
+
     @Test("an ndarray whose shape overflows is refused instead of crashing", .timeLimit(.minutes(1)))
     func overflowingShape() async throws {
         #expect(throws: RPCError.self) { try NDArray(dtype: "int32", shape: [1 << 62, 4], data: Data()) }
@@ -137,9 +152,12 @@ struct HardeningTests {
             for (i, step) in steps.enumerated() {
                 harness.engine.receive(binary: Self.call(step.0, to: manager, session: "c\(i)", args: step.1), from: attacker)
             }
-            let (_, _) = try await Self.reply(&frames, session: "c0")
-            let (_, _) = try await Self.reply(&frames, session: "c1")
-            let (method, error) = try await Self.reply(&frames, session: "c2")
+            // The three replies may arrive in any order: collect them by session.
+            var replies: [String: (String, MessagePackValue?)] = [:]
+            while replies.count < 3, let (session, reply) = try await Self.anyReply(&frames, sessions: ["c0", "c1", "c2"]) {
+                replies[session] = reply
+            }
+            let (method, error) = try #require(replies["c2"])
             #expect(method == "c2.reject")
             #expect(error?["_rvalue"]?.stringValue?.contains("may not call the built-in service") == true)
         }

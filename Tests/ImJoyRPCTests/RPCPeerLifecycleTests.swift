@@ -36,15 +36,16 @@ struct RPCPeerLifecycleTests {
     func heartbeats() async throws {
         let harness = PeerHarness()
         let provider = harness.makePeer("ws-a/provider")
-        let caller = harness.makePeer("ws-a/caller", timeout: .seconds(4))
-        await provider.peer.addService(Self.sleeper(.seconds(9)))
+        // Beats every 3 s against a 6 s timeout: a loaded CI machine has stalled a beat by more than 2 s.
+        let caller = harness.makePeer("ws-a/caller", timeout: .seconds(6))
+        await provider.peer.addService(Self.sleeper(.seconds(13)))
         await provider.peer.addService(Self.sleeper(.zero, id: "quick"))
         try await harness.with([provider, caller]) { () async throws in
             // Both receive loops are running before the timed call (a busy parallel test run can take seconds to
             // start new tasks, and the timeout counts from the moment the call is sent).
             _ = try await caller.peer.call(target: "ws-a/provider", method: "services.quick.sleep", timeout: .seconds(60))
             let result = try await caller.peer.call(target: "ws-a/provider", method: "services.slow.sleep")
-            #expect(result.stringValue == "done", "9 s of work outlived a 4 s timeout on heartbeats (every 2 s)")
+            #expect(result.stringValue == "done", "13 s of work outlived a 6 s timeout on heartbeats (every 3 s)")
         }
     }
 
