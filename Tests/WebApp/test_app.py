@@ -772,7 +772,9 @@ def test_native_python_plugins_run_on_the_worker_picked_in_the_engine_panel(app_
         browser.find_element(By.ID, "open-engine").click()
         wait(browser).until(
             lambda d: d.find_element(By.CSS_SELECTOR, '#engine-panel tr[data-name="Where Am I"] .host').text == "web-gpu")
-        assert browser.find_element(By.CSS_SELECTOR, '#engine-panel tr[data-name="Where Am I"] .state').text == "running"
+        # The panel redraws on every live plugin_status event: read the state through a wait that retries.
+        wait(browser).until(
+            lambda d: d.find_element(By.CSS_SELECTOR, '#engine-panel tr[data-name="Where Am I"] .state').text == "running")
         # The plugin's output on the worker reached the app as a live plugin_log event (nothing polls for it).
         wait(browser).until(lambda d: "Where Am I ran in process" in d.find_element(
             By.CSS_SELECTOR, '#engine-panel tr[data-name="Where Am I"] .last-line').text)
