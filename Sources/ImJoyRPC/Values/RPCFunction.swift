@@ -53,12 +53,9 @@ public struct RPCFunction: Sendable {
     /// Calls the function with no time limit: the callee is not asked for heartbeats (which saves a message per
     /// call), and the call ends when it answers, or fails when the connection to it ends.
     public func callWithoutTimeLimit(_ arguments: [RPCValue], kwargs: RPCObject? = nil) async throws -> RPCValue {
-        switch kind {
-        case .local(_, _, let body):
-            return try await body(RPCCall(positional: arguments, keyword: kwargs ?? RPCObject(), context: nil))
-        case .remote(let remote):
-            return try await remote.peer.call(remote, arguments: arguments, kwargs: kwargs, timeout: .unlimitedCall, heartbeats: false)
-        }
+        guard case .remote(let remote) = kind else { return try await call(arguments, kwargs: kwargs, timeout: nil) }
+        return try await remote.peer.call(
+            remote, arguments: arguments, kwargs: kwargs, timeout: .unlimitedCall, heartbeats: false)
     }
 
     public func callAsFunction(_ arguments: RPCValue..., kwargs: RPCObject? = nil) async throws -> RPCValue {

@@ -1,11 +1,7 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import ImJoyRPC
 import MessagePack
+import SystemPackage
 
 /// What `imjoy run` did with every input.
 struct BatchOutcome: Sendable {
@@ -142,35 +138,15 @@ enum BatchOutput {
     /// image, several ms each on a real disk).
     private static func save(_ data: Data, _ url: URL) throws {
         let partial = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
-        if let reason = writeUnsynced(data, to: partial.path) ?? (rename(partial.path, url.path) == 0 ? nil : errnoText()) {
+        do {
+            let file = try FileDescriptor.open(
+                FilePath(partial.path), .writeOnly, options: [.create, .truncate],
+                permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            try file.closeAfter { _ = try file.writeAll(data) }
+            guard rename(partial.path, url.path) == 0 else { throw Errno(rawValue: errno) }
+        } catch {
             unlink(partial.path)
-            throw CommandFailure("cannot write \(url.path): \(reason)")
+            throw CommandFailure("cannot write \(url.path): \(error)")
         }
     }
-
-    /// Writes `data` to a new file at `path`; the reason when it fails.
-    private static func writeUnsynced(_ data: Data, to path: String) -> String? {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return errnoText() }
-        let failure: String? = data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                #if canImport(Glibc)
-                let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                #else
-                let written = Darwin.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                #endif
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return errnoText()
-                }
-                offset += written
-            }
-            return nil
-        }
-        let closed = close(fd) == 0 ? nil : errnoText()
-        return failure ?? closed
-    }
-
-    private static func errnoText() -> String { String(cString: strerror(errno)) }
 }
