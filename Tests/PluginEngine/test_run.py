@@ -183,7 +183,11 @@ def test_a_swift_program_is_a_workflow_step_like_any_plugin(tmp_path, fresh_engi
     program = subprocess.Popen([str(example), "--server", engine.url, "--token", engine.admin_token],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert program.stdout.readline().strip() == "Swift Histogram is ready in workspace default"
+        ready = program.stdout.readline().strip()
+        if not ready:  # it exited: say why
+            program.wait(10)
+            raise AssertionError(f"swift-histogram exited ({program.returncode}): {program.stderr.read()}")
+        assert ready == "Swift Histogram is ready in workspace default"
         image = np.arange(64 * 48, dtype=np.uint16).reshape(64, 48)
         np.save(tmp_path / "ramp.npy", image)
         workflow = tmp_path / "histogram.imjoy.json"
