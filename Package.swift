@@ -158,6 +158,7 @@ let package = Package(
             name: "imjoyTests",
             dependencies: [
                 "imjoy",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

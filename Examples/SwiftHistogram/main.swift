@@ -14,7 +14,7 @@ struct SwiftHistogram: AsyncParsableCommand {
         commandName: "swift-histogram", abstract: "Offer the \"Swift Histogram\" op to an ImJoy engine until stopped.")
 
     @Option(help: "The engine's URL.") var server = "http://127.0.0.1:9527"
-    @Option(help: "A token for the workspace (e.g. the admin token, or one from `imjoy token`).") var token: String?
+    @Option(parsing: .unconditional, help: "A token for the workspace (e.g. the admin token, or one from `imjoy token`).") var token: String?
     @Option(help: "The workspace to join.") var workspace = "default"
 
     func run() async throws {

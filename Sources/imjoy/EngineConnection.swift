@@ -22,7 +22,8 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "An engine's URL (default: the one `imjoy serve` runs on --data-dir, else one started for this command).")
     var server: String?
 
-    @Option(help: "Token for --server (default: the admin token of --data-dir).")
+    /// Parsed unconditionally: a URL-safe token may begin with `-`, which would otherwise read as a flag.
+    @Option(parsing: .unconditional, help: "Token for --server (default: the admin token of --data-dir).")
     var token: String?
 
     @Flag(help: "Log what the engine does (to standard error).")

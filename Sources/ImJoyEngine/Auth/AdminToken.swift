@@ -38,10 +38,7 @@ public struct AdminToken: Sendable {
             }
             return AdminToken(value: text)
         }
-        var rng = SystemRandomNumberGenerator()
-        let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        let text = String(
-            Data(bytes).base64EncodedString().map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
+        let text = generate()
         do {
             try files.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         } catch {
@@ -51,6 +48,17 @@ public struct AdminToken: Sendable {
             throw AuthError("Cannot create the admin token \(url.path): is the data directory writable?")
         }
         return AdminToken(value: text)
+    }
+
+    /// 24 random bytes, base64url-encoded (32 characters). Drawn again when the text would begin with `-`, so that
+    /// `--token <text>` never reads as a flag in a shell command or an argument parser.
+    static func generate() -> String {
+        var rng = SystemRandomNumberGenerator()
+        while true {
+            let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let text = String(Data(bytes).base64EncodedString().map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
+            if text.first != "-" { return text }
+        }
     }
 
     /// Whether `candidate` is this token (compared in constant time).

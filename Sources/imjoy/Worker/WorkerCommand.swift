@@ -31,7 +31,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "The engine's URL (http(s)://HOST:PORT, as `imjoy serve` prints it).")
     var server: String
 
-    @Option(help: "A worker token (imjoy token --worker); default: $IMJOY_WORKER_TOKEN.")
+    @Option(parsing: .unconditional, help: "A worker token (imjoy token --worker); default: $IMJOY_WORKER_TOKEN.")
     var token: String?
 
     @Option(help: "This host's name, as users pick it (default: the machine's host name).")
