@@ -4,6 +4,7 @@ import re
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import numpy as np
 from hypha_rpc import connect_to_server
@@ -163,6 +164,34 @@ api.export({"version": lambda: six.__version__})
         await client.disconnect()
 
     run(body())
+
+
+def test_a_plugins_imports_are_compiled_once_even_with_pythondontwritebytecode(fresh_engine, tmp_path, monkeypatch):
+    """uv installs no .pyc files; the first start compiles the imports and caches them in the environment. With
+    PYTHONDONTWRITEBYTECODE (set here for the engine) every start compiled them again, unless the engine drops it."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    engine = fresh_engine(tmp_path / "data")
+
+    async def body():
+        client, plugins = await connect(engine)
+        plugin = '''<config lang="json">{"name": "Compiled", "type": "native-python", "requirements": ["six==1.17.0"]}
+</config><script lang="python">
+import sys
+import six
+from imjoy import api
+api.export({"cached": lambda: [six.__cached__, sys.dont_write_bytecode]})
+</script>'''
+        api = await plugins.start(plugin)
+        cached, dont_write = await api.cached()
+        await client.disconnect()
+        return cached, dont_write
+
+    cached, dont_write = run(body())
+    assert dont_write is False
+    assert cached.endswith(".pyc") and str(tmp_path / "data" / "envs") in cached
+    assert os.path.isfile(cached), f"{cached} was not written on the plugin's first start"
+    packages = Path(cached).parents[1]
+    assert list((packages / "hypha_rpc" / "__pycache__").glob("rpc.cpython-*.pyc")), "the runtime's own imports"
 
 
 def test_cmd_and_repo_requirements_run_in_the_plugin_work_directory(engine, tmp_path):

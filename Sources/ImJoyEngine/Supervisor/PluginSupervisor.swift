@@ -293,6 +293,11 @@ public actor PluginSupervisor {
         let runtimePath = settings.runtimeDirectory.path
         processEnvironment["PYTHONPATH"] = runtimePath
         processEnvironment["PYTHONUNBUFFERED"] = "1"
+        // uv installs no .pyc files, so a plugin's imports are compiled on its first start and cached in the
+        // environment; with PYTHONDONTWRITEBYTECODE (often set for one's own source trees) every start compiled
+        // them again: 1.25 s instead of 0.5 s to import numpy + scikit-image + hypha-rpc. The environment is the
+        // engine's cache; a plugin that wants the variable anyway sets it in its config's `env`.
+        processEnvironment["PYTHONDONTWRITEBYTECODE"] = nil
         processEnvironment["IMJOY_SERVER_URL"] = host.pluginServerURL
         processEnvironment["IMJOY_WORKSPACE"] = instance.workspace
         processEnvironment["IMJOY_TOKEN"] = token
