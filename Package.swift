@@ -41,6 +41,12 @@ let package = Package(
         .target(
             name: "NIOExecutors", dependencies: [.product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings),
+        .target(
+            name: "WebSocketMasking",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
         .target(name: "ImJoyCore", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .target(
             name: "ImJoyRPC",
@@ -74,6 +80,7 @@ let package = Package(
                 "ImJoyRPC",
                 "MessagePack",
                 "NIOExecutors",
+                "WebSocketMasking",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -96,6 +103,8 @@ let package = Package(
                 "ImJoyRPC",
                 "MessagePack",
                 "NIOExecutors",
+                "WebSocketMasking",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -180,8 +189,12 @@ let package = Package(
         .testTarget(
             name: "ImJoyClientTests",
             dependencies: [
-                "ImJoyClient", "ImJoyServer", "ImJoyEngine", "ImJoyRPC", "ImJoyTesting",
+                "ImJoyClient", "ImJoyServer", "ImJoyEngine", "ImJoyRPC", "ImJoyTesting", "WebSocketMasking",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Fixtures")],
@@ -190,7 +203,7 @@ let package = Package(
         .testTarget(
             name: "ImJoyServerTests",
             dependencies: [
-                "ImJoyServer", "ImJoyEngine", "ImJoyTesting",
+                "ImJoyServer", "ImJoyEngine", "ImJoyTesting", "WebSocketMasking",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),

@@ -139,7 +139,7 @@ struct ClientConnection: Sendable {
         endpoint: WebSocketEndpoint, maxMessageSize: Int, inbound: AsyncStream<ClientFrameHandler.Inbound>.Continuation,
         logger: Logger
     ) -> NIOUpgradableHTTPClientPipelineConfiguration<Upgrade> {
-        let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(maxFrameSize: maxMessageSize) { channel, _ in
+        let upgrader = ClientWebSocketUpgrader<Upgrade>(maxFrameSize: maxMessageSize) { channel, _ in
             channel.eventLoop.makeCompletedFuture {
                 let handshake = channel.eventLoop.makePromise(of: String.self)
                 try channel.pipeline.syncOperations.addHandlers(

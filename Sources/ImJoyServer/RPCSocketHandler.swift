@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOExecutors
 import NIOWebSocket
+import WebSocketMasking
 
 /// Serves one RPC WebSocket on its event loop: the handshake (PROTOCOL.md §1.2), then every message handed to
 /// the engine synchronously, control frames, liveness pings and cleanup when the socket closes.

@@ -1,4 +1,4 @@
-@testable import ImJoyServer
+import WebSocketMasking
 import NIOCore
 import NIOWebSocket
 import Testing
