@@ -64,21 +64,22 @@ enum BatchOutput {
     /// Writes the arrays and tables of `result`; returns the names of the files written.
     static func write(_ result: RPCValue, stem: String, to folder: URL) throws -> [String] {
         guard case .object(let object) = result else { return [] }
+        let folder = FilePath(folder.path)
         var written: [String] = []
         for (key, value) in object.entries {
             let base = "\(stem)_\(safe(key))"
             switch value {
             case .ndarray(let array):
                 guard let data = array.npyData else { continue }
-                try save(data, folder.appendingPathComponent(base + ".npy"))
+                try save(data, folder, base + ".npy")
                 written.append(base + ".npy")
             case .array(let items) where !items.isEmpty && items.allSatisfy({ $0.objectValue != nil }):
-                try save(Data(csv(items.compactMap(\.objectValue)).utf8), folder.appendingPathComponent(base + ".csv"))
+                try save(Data(csv(items.compactMap(\.objectValue)).utf8), folder, base + ".csv")
                 written.append(base + ".csv")
             case .array(let items) where !items.isEmpty && items.allSatisfy({ scalar($0) != nil }):
                 // A list of numbers or texts: one column named after the key.
                 let rows = items.map { RPCObject([(key, $0)]) }
-                try save(Data(csv(rows).utf8), folder.appendingPathComponent(base + ".csv"))
+                try save(Data(csv(rows).utf8), folder, base + ".csv")
                 written.append(base + ".csv")
             default:
                 continue
@@ -90,7 +91,7 @@ enum BatchOutput {
     /// Writes `summary.csv`: one row per input.
     static func writeSummary(_ outcome: BatchOutcome, to folder: URL) throws {
         let text = outcome.rows(forFile: true).map { $0.map(csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
-        try save(Data(text.utf8), folder.appendingPathComponent("summary.csv"))
+        try save(Data(text.utf8), FilePath(folder.path), "summary.csv")
     }
 
     /// The numbers, texts and booleans at the top of a result (what a summary row shows).
@@ -136,17 +137,18 @@ enum BatchOutput {
     /// Writes `data` under a temporary name, then renames it: a reader never sees half a file, and there is no
     /// `fsync` per file (Foundation's `Data.write(to:)` syncs every file it writes, atomic or not: three per
     /// image, several ms each on a real disk).
-    private static func save(_ data: Data, _ url: URL) throws {
-        let partial = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
+    private static func save(_ data: Data, _ folder: FilePath, _ name: String) throws {
+        // FilePath, not URL: building URLs was 3 % of the CLI's CPU in a batch of small images.
+        let target = folder.appending(name)
+        let partial = folder.appending(".\(name).partial")
         do {
             let file = try FileDescriptor.open(
-                FilePath(partial.path), .writeOnly, options: [.create, .truncate],
-                permissions: [.ownerReadWrite, .groupRead, .otherRead])
+                partial, .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
             try file.closeAfter { _ = try file.writeAll(data) }
-            guard rename(partial.path, url.path) == 0 else { throw Errno(rawValue: errno) }
+            guard rename(partial.string, target.string) == 0 else { throw Errno(rawValue: errno) }
         } catch {
-            unlink(partial.path)
-            throw CommandFailure("cannot write \(url.path): \(error)")
+            unlink(partial.string)
+            throw CommandFailure("cannot write \(target.string): \(error)")
         }
     }
 }
