@@ -65,7 +65,10 @@ final class ClientFrameHandler: ChannelInboundHandler {
                 var data = frame.unmaskedData
                 let code = data.readInteger(as: UInt16.self).map { ByteBuffer(integer: $0) } ?? ByteBuffer()
                 let echo = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: code)
-                context.writeAndFlush(Self.wrapOutboundOut(echo)).whenComplete { _ in context.close(promise: nil) }
+                let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+                context.writeAndFlush(Self.wrapOutboundOut(echo)).whenComplete { _ in
+                    loopBoundContext.value.close(promise: nil)
+                }
             } else {
                 context.close(promise: nil)
             }
