@@ -25,8 +25,7 @@ struct ClientWebSocketUpgrader<UpgradeResult: Sendable>: NIOTypedHTTPClientProto
         maxFrameSize: Int,
         upgradePipeline: @escaping @Sendable (any Channel, HTTPResponseHead) -> EventLoopFuture<UpgradeResult>
     ) {
-        var generator = SystemRandomNumberGenerator()
-        self.requestKey = Data((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
+        self.requestKey = NIOWebSocketClientUpgrader.randomRequestKey()
         self.maxFrameSize = maxFrameSize
         self.upgradePipeline = upgradePipeline
     }

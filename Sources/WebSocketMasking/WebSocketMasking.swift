@@ -13,10 +13,11 @@ public enum WebSocketMasking {
     ) -> Int {
         let count = source.count
         guard count > 0 else { return offset }
-        // The key rotated to the payload offset and repeated to eight bytes, in memory order. (Loading it from a
-        // [UInt8] literal with `loadUnaligned` was miscompiled at -O by Swift 6.3: only the first byte survived.)
-        let rotated = (0..<4).map { key[($0 + offset) % 4] }
-        let word32 = UInt64(rotated[0]) | UInt64(rotated[1]) << 8 | UInt64(rotated[2]) << 16 | UInt64(rotated[3]) << 24
+        // The key rotated to the payload offset and repeated to eight bytes, in memory order (no array: this runs
+        // per frame). Loading it from a [UInt8] literal with `loadUnaligned` was miscompiled at -O by Swift 6.3:
+        // only the first byte survived.
+        let word32 = UInt64(key[offset % 4]) | UInt64(key[(offset + 1) % 4]) << 8
+            | UInt64(key[(offset + 2) % 4]) << 16 | UInt64(key[(offset + 3) % 4]) << 24
         let key64 = UInt64(littleEndian: word32 | word32 << 32)
         output.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { destination in
             var i = 0
@@ -26,7 +27,7 @@ public enum WebSocketMasking {
                 i += 8
             }
             while i < count {
-                destination[i] = source[i] ^ rotated[i % 4]
+                destination[i] = source[i] ^ key[(i + offset) % 4]
                 i += 1
             }
             return count

@@ -17,14 +17,7 @@ struct HardeningTests {
 
     /// The first reply frame for `session` among the next frames of `sink`.
     static func reply(_ frames: inout AsyncStream<OutboundFrame>.Iterator, session: String) async throws -> (String, MessagePackValue?) {
-        while let frame = await frames.next() {
-            guard case .binary = frame else { continue }
-            let segments = try MessagePackDecoder().decodeAll(frame.data)
-            guard let method = segments[0]["method"]?.stringValue, method.hasPrefix("\(session).") else { continue }
-            if method.hasSuffix(".heartbeat") { continue }
-            return (method, segments.count > 1 ? segments[1]["args"]?.arrayValue?.first : nil)
-        }
-        return ("", nil)
+        try await anyReply(&frames, sessions: [session])?.1 ?? ("", nil)
     }
 
     /// The next reply frame for any of `sessions`, with the session it answers (`nil` when the frames end).

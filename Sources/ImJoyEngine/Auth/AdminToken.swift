@@ -55,8 +55,7 @@ public struct AdminToken: Sendable {
     static func generate() -> String {
         var rng = SystemRandomNumberGenerator()
         while true {
-            let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            let text = String(Data(bytes).base64EncodedString().map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
+            let text = JWT.base64URL(Data((0..<24).map { _ in UInt8.random(in: 0...255, using: &rng) }))
             if text.first != "-" { return text }
         }
     }
