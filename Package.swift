@@ -148,6 +148,7 @@ let package = Package(
             dependencies: [
                 "ImJoyClient", "ImJoyRPC", "ImJoyCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/SwiftBench",
             swiftSettings: swiftSettings

@@ -10,7 +10,7 @@ import ImJoyRPC
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imjoy-bench", abstract: "Swift-client benchmarks against a running engine.",
-        subcommands: [EchoBench.self, IdleBench.self, ParseBench.self, ListBench.self])
+        subcommands: [EchoBench.self, IdleBench.self, ParseBench.self, ListBench.self, PeerBench.self])
 }
 
 /// CPU seconds (user + system) a process has used, from /proc/PID/stat.
