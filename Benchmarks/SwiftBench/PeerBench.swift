@@ -34,11 +34,11 @@ struct PeerBench: AsyncParsableCommand {
         let echo = await caller.remoteFunction(target: "ws/callee", method: "services.echo.echo")
         for _ in 0..<500 { _ = try await echo.call(["warm-up"]) }
         let clock = ContinuousClock()
-        let cpu0 = processCPUSeconds()
+        let cpu0 = cpuSeconds(pid: getpid()) ?? 0
         let start = clock.now
         for _ in 0..<calls { _ = try await echo.call(["hello-imjoy-bench"]) }
         let sequential = clock.now - start
-        let cpu1 = processCPUSeconds()
+        let cpu1 = cpuSeconds(pid: getpid()) ?? 0
         let concurrentStart = clock.now
         let perWorker = calls / inflight
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -48,7 +48,7 @@ struct PeerBench: AsyncParsableCommand {
             try await group.waitForAll()
         }
         let concurrent = clock.now - concurrentStart
-        let cpu2 = processCPUSeconds()
+        let cpu2 = cpuSeconds(pid: getpid()) ?? 0
         let seconds = { (d: Duration) in Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
         let concurrentCalls = Double(perWorker * inflight)
         printJSON([
@@ -59,14 +59,6 @@ struct PeerBench: AsyncParsableCommand {
             "inflight_cpu_us_per_call": (cpu2 - cpu1) / concurrentCalls * 1e6,
         ])
     }
-}
-
-/// CPU seconds (user + system) this process has used.
-func processCPUSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    let seconds = { (t: timeval) in Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// Hands frames to one peer. Peers write their own `from`, which is all the callee needs here, so a frame goes
