@@ -7,6 +7,9 @@ import MessagePack
 
 /// A decoded frame: the routing header (`main`), merged with the optional body (`extra`) as hypha-rpc does.
 struct IncomingMessage: Sendable {
+    /// Headers up to this many entries are searched by a scan when merging the body in.
+    static let scannedHeaderSize = 16
+
     /// The header alone: what the server stamped (the context of the call).
     var header: MessagePackMap
     /// Header and body merged (body keys win).
@@ -16,15 +19,21 @@ struct IncomingMessage: Sendable {
         self.header = header
         var merged = header
         if let body {
-            // Linear in the body's size: the header is small, so look keys up in it by index.
-            var headerIndex: [String: Int] = [:]
-            for (i, entry) in header.entries.enumerated() {
-                if case .string(let key) = entry.key { headerIndex[key] = i }
-            }
+            // Linear in the body's size. A header is a handful of keys, so a body key is looked up in it by a scan
+            // (hashing every key into a dictionary cost more per message); a large header gets an index.
+            let headerIndex: [String: Int]? =
+                header.count <= Self.scannedHeaderSize
+                ? nil
+                : Dictionary(
+                    header.entries.enumerated().compactMap { i, entry in entry.key.stringValue.map { ($0, i) } },
+                    uniquingKeysWith: { _, last in last })
             merged.entries.reserveCapacity(header.count + body.count)
             for entry in body.entries {
                 guard case .string(let key) = entry.key else { continue }
-                if let i = headerIndex[key] {
+                let index =
+                    headerIndex.map { $0[key] }
+                    ?? header.entries.lastIndex { if case .string(let k) = $0.key { return k == key } else { return false } }
+                if let i = index {
                     merged.entries[i].value = entry.value
                 } else {
                     merged.entries.append(entry)

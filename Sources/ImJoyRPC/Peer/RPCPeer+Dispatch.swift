@@ -116,7 +116,8 @@ extension RPCPeer {
                     .permissionDenied, "Access denied for method call (\(from):\(method)) from \(from) to target \(target)"
                 ))
         }
-        let key = path.dropFirst().joined(separator: ".")
+        // Everything after the session id (path.count >= 2, so there is a dot).
+        let key = method.firstIndex(of: ".").map { String(method[method.index(after: $0)...]) } ?? ""
         session.lastActivity = .now
         sessions[sessionID] = session
         switch key {
