@@ -7,9 +7,11 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import WebSocketMasking
 
 /// The client side of the WebSocket upgrade (RFC 6455 §4.1), as NIO's `NIOTypedWebSocketClientUpgrader` does it,
-/// except that the frames are written by ``ClientFrameEncoder`` (NIO's upgrader always installs its own encoder).
+/// except that the frames are written by ``ClientFrameEncoder`` (NIO's upgrader always installs its own encoder)
+/// and read by `WebSocketFrameReader` (one copy per payload instead of NIO's decoder's reads glued together).
 struct ClientWebSocketUpgrader<UpgradeResult: Sendable>: NIOTypedHTTPClientProtocolUpgrader {
     let supportedProtocol = "websocket"
     let requiredUpgradeHeaders: [String] = []
@@ -44,8 +46,7 @@ struct ClientWebSocketUpgrader<UpgradeResult: Sendable>: NIOTypedHTTPClientProto
     func upgrade(channel: any Channel, upgradeResponse: HTTPResponseHead) -> EventLoopFuture<UpgradeResult> {
         channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(ClientFrameEncoder())
-            try channel.pipeline.syncOperations.addHandler(
-                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)))
+            try channel.pipeline.syncOperations.addHandler(WebSocketFrameReader(maxFrameSize: maxFrameSize))
             try channel.pipeline.syncOperations.addHandler(WebSocketProtocolErrorHandler(isServer: false))
         }.flatMap { upgradePipeline(channel, upgradeResponse) }
     }

@@ -37,13 +37,13 @@ public struct RPCChildChannel: ServerChildChannel, HTTPChannelHandler {
         let engine = engine
         let configuration = configuration
         return channel.eventLoop.makeCompletedFuture {
-            let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
+            let upgrader = ServerWebSocketUpgrader<UpgradeResult>(
                 maxFrameSize: configuration.maxMessageSize,
                 shouldUpgrade: { channel, head in
                     let path = head.uri.split(separator: "?", maxSplits: 1).first ?? ""
                     return channel.eventLoop.makeSucceededFuture(path.hasSuffix("/ws") ? HTTPHeaders() : nil)
                 },
-                upgradePipelineHandler: { channel, _ in
+                upgradePipeline: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
                             NIOWebSocketFrameAggregator(
