@@ -167,7 +167,7 @@ let package = Package(
         .testTarget(
             name: "imjoyTests",
             dependencies: [
-                "imjoy",
+                "imjoy", "ImJoyClient", "ImJoyEngine", "ImJoyRPC", "ImJoyServer", "ImJoyTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

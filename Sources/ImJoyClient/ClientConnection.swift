@@ -17,14 +17,15 @@ import Synchronization
 /// The socket of an ``ImJoyClient``, straight on a NIO channel: upgrade, handshake, then frames in and out of its
 /// ``RPCPeer``. The receive loop runs on the channel's event loop (``executor``), so a frame reaches the peer and
 /// an answer reaches the socket without a hop to the concurrency pool and back.
-struct ClientConnection: Sendable {
+struct ClientConnection: ClientLink {
     let channel: any Channel
     /// The engine's `connection_info`.
     let info: [String: MessagePackValue]
     /// Binary and text frames after the handshake, in arrival order.
     let inbound: AsyncStream<ClientFrameHandler.Inbound>
     /// Runs tasks on the channel's event loop.
-    let executor: EventLoopTaskExecutor
+    let eventLoopExecutor: EventLoopTaskExecutor
+    var executor: (any TaskExecutor)? { eventLoopExecutor }
     let logger: Logger
 
     /// `http(s)://host[:port][/prefix]` becomes `ws(s)://host[:port][/prefix]/ws`; ws(s) URLs are used as they are.
@@ -60,7 +61,7 @@ struct ClientConnection: Sendable {
         }
     }
 
-    var transport: Transport { Transport(channel: channel) }
+    var transport: any RPCTransport { Transport(channel: channel) }
 
     private enum Upgrade: Sendable {
         case upgraded(any Channel, EventLoopFuture<String>)
@@ -121,7 +122,7 @@ struct ClientConnection: Sendable {
             throw ClientError(.closed, "The WebSocket upgrade with \(url) failed: \(error)")
         }
         var auth = channel.allocator.buffer(capacity: 256)
-        auth.writeString(authFrame(options))
+        auth.writeString(options.authenticationText)
         let info: [String: MessagePackValue]
         do {
             try await channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: auth)).get()
@@ -131,7 +132,7 @@ struct ClientConnection: Sendable {
             throw error as? ClientError ?? ClientError(.closed, "The handshake with \(url) failed: \(error)")
         }
         return ClientConnection(
-            channel: channel, info: info, inbound: inbound, executor: EventLoopTaskExecutor(eventLoop: channel.eventLoop),
+            channel: channel, info: info, inbound: inbound, eventLoopExecutor: EventLoopTaskExecutor(eventLoop: channel.eventLoop),
             logger: logger)
     }
 
@@ -163,21 +164,17 @@ struct ClientConnection: Sendable {
     /// Hands frames to `peer` until the socket closes or the task is cancelled, running service calls
     /// concurrently; then every pending call fails.
     func serve(_ peer: RPCPeer) async {
-        await withDiscardingTaskGroup { group in
-            group.addTask { await peer.serveTimeouts() }
-            for await message in inbound {
-                switch message {
-                case .binary(let buffer):
-                    for work in await peer.handle(Data(buffer.readableBytesView)) {
-                        group.addTask { await work() }
-                    }
-                case .text(let text):
-                    logger.debug("Server message", metadata: ["text": "\(text.prefix(200))"])
-                }
+        let logger = logger
+        let binaryFrames = inbound.compactMap { message -> Data? in
+            switch message {
+            case .binary(let buffer):
+                return Data(buffer.readableBytesView)
+            case .text(let text):
+                logger.debug("Server message", metadata: ["text": "\(text.prefix(200))"])
+                return nil
             }
-            await peer.connectionClosed(reason: "Connection was closed")
-            group.cancelAll()
         }
+        await serveFrames(binaryFrames, to: peer)
     }
 
     /// Returns once the socket is closed; cancelling the waiting task closes it.
@@ -190,8 +187,13 @@ struct ClientConnection: Sendable {
         }
     }
 
+    /// Starts a normal close and waits (at most two seconds) for the server to answer it; then the socket is closed.
+    func close() async {
+        await close(timeout: .seconds(2))
+    }
+
     /// Starts a normal close and waits (at most `timeout`) for the server to answer it; then the socket is closed.
-    func close(timeout: Duration = .seconds(2)) async {
+    func close(timeout: Duration) async {
         channel.pipeline.fireUserInboundEventTriggered(ClientCloseEvent())
         let deadline = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.inSeconds * 1e9))) {
             [channel] in channel.close(promise: nil)
@@ -200,12 +202,6 @@ struct ClientConnection: Sendable {
         deadline.cancel()
     }
 
-    static func authFrame(_ options: ConnectionOptions) -> String {
-        JSONText.encode([
-            "client_id": .string(options.clientID), "workspace": options.workspace.map { .string($0) } ?? .nil,
-            "token": options.token.map { .string($0) } ?? .nil, "reconnection_token": .nil,
-        ])
-    }
 
     /// Reads `connection_info`, or turns an `{"type": "error"}` frame into ``ClientError/Code/refused``.
     static func connectionInfo(from text: String) throws -> [String: MessagePackValue] {

@@ -1,3 +1,6 @@
+import ImJoyRPC
+import MessagePack
+
 /// How an ``ImJoyClient`` connects.
 public struct ConnectionOptions: Sendable {
     /// The client id; a random one by default. Must not contain `/` or `:`.
@@ -30,6 +33,14 @@ public struct ConnectionOptions: Sendable {
         self.token = token
         self.methodTimeout = methodTimeout
         self.maxMessageSize = maxMessageSize
+    }
+
+    /// The first frame a client sends (PROTOCOL.md §1.2): its id, workspace and token as JSON.
+    public var authenticationText: String {
+        JSONText.encode([
+            "client_id": .string(clientID), "workspace": workspace.map { .string($0) } ?? .nil,
+            "token": token.map { .string($0) } ?? .nil, "reconnection_token": .nil,
+        ])
     }
 }
 

@@ -31,13 +31,13 @@ public final class ImJoyClient: Sendable {
     public let connectionInfo: [String: MessagePackValue]
     /// The RPC peer under this client (for advanced use: raw calls, event handlers).
     public let peer: RPCPeer
-    private let connection: ClientConnection
+    private let link: any ClientLink
 
     /// `"<workspace>/<client_id>"`.
     public var address: String { "\(workspace)/\(clientID)" }
 
-    init(info: [String: MessagePackValue], peer: RPCPeer, connection: ClientConnection) {
-        self.connection = connection
+    init(info: [String: MessagePackValue], peer: RPCPeer, link: any ClientLink) {
+        self.link = link
         self.connectionInfo = info
         self.workspace = info["workspace"]?.stringValue ?? ""
         self.clientID = info["client_id"]?.stringValue ?? ""
@@ -58,7 +58,30 @@ public final class ImJoyClient: Sendable {
     ) async throws -> T {
         let connection = try await ClientConnection.open(
             url: try ClientConnection.socketURL(for: url), options: options, logger: logger)
-        let info = connection.info
+        return try await run(over: connection, info: connection.info, options: options, logger: logger, body)
+    }
+
+    /// Connects to an engine in the same process (see ``InProcessLink``), runs `body` with the connected client,
+    /// then disconnects. The client's tasks run on the default executor.
+    /// - Throws: ``ClientError`` when the engine refused the connection, or what `body` throws.
+    public static func withConnection<T: Sendable>(
+        through link: InProcessLink, options: ConnectionOptions = ConnectionOptions(),
+        logger: Logger = Logger(label: "imjoy.client"), _ body: @Sendable (ImJoyClient) async throws -> T
+    ) async throws -> T {
+        let info: [String: MessagePackValue]
+        do {
+            info = try ClientConnection.connectionInfo(from: link.connectionInfoText)
+        } catch {
+            await link.close()
+            throw error
+        }
+        return try await run(over: link, info: info, options: options, logger: logger, body)
+    }
+
+    private static func run<T: Sendable>(
+        over link: some ClientLink, info: [String: MessagePackValue], options: ConnectionOptions, logger: Logger,
+        _ body: @Sendable (ImJoyClient) async throws -> T
+    ) async throws -> T {
         let peer = RPCPeer(
             configuration: .init(
                 clientID: info["client_id"]?.stringValue ?? options.clientID,
@@ -66,11 +89,11 @@ public final class ImJoyClient: Sendable {
                 serverBaseURL: info["public_base_url"]?.stringValue ?? "",
                 managerID: info["manager_id"]?.stringValue, methodTimeout: options.methodTimeout,
                 chunkSize: options.chunkSize),
-            transport: connection.transport, logger: logger)
-        let client = ImJoyClient(info: info, peer: peer, connection: connection)
-        return try await withTaskExecutorPreference(connection.executor) {
+            transport: link.transport, logger: logger)
+        let client = ImJoyClient(info: info, peer: peer, link: link)
+        return try await withTaskExecutorPreference(link.executor) {
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { await connection.serve(peer) }
+                group.addTask { await link.serve(peer) }
                 let result: Result<T, any Error>
                 do {
                     try await client.announce()
@@ -78,7 +101,7 @@ public final class ImJoyClient: Sendable {
                 } catch {
                     result = .failure(error)
                 }
-                // Close the socket politely and give the server a moment to answer; the receive loop then ends.
+                // Close politely and give the engine a moment to answer; the receive loop then ends.
                 await client.disconnect()
                 group.cancelAll()
                 return try result.get()
@@ -89,12 +112,12 @@ public final class ImJoyClient: Sendable {
     /// Returns once the connection has ended (closed by either side, or lost); cancelling the task that waits
     /// closes the connection.
     public func waitUntilDisconnected() async {
-        await connection.waitUntilClosed()
+        await link.waitUntilClosed()
     }
 
     /// Closes the connection (a normal WebSocket close); pending calls fail.
     public func disconnect() async {
-        await connection.close()
+        await link.close()
     }
 
     /// Registers the built-in service and subscribes to `client_disconnected`, as hypha-rpc does on connect.

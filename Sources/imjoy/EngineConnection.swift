@@ -10,6 +10,9 @@ import ImJoyEngine
 import ImJoyRPC
 import ImJoyServer
 import Logging
+import NIOCore
+import NIOExecutors
+import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
@@ -72,10 +75,19 @@ enum EngineConnection {
         let data = options.dataURL
         if let server = options.server ?? RunningEngineFile.running(in: data)?.url {
             let token = try options.token ?? adminToken(data, server: server)
-            return try await connect(server, token: token, workspace: workspace, body)
+            return try await connect(server, token: token, workspace: workspace, body) { options, body in
+                try await ImJoyClient.withConnection(to: server, options: options, logger: Logger(label: "imjoy.cli"), body)
+            }
         }
-        return try await withEmbeddedEngine(data, pluginRuntime: pluginRuntime) { url, token in
-            try await connect(url, token: token, workspace: workspace, body)
+        return try await withEmbeddedEngine(data, pluginRuntime: pluginRuntime) { engine, eventLoop, url, token in
+            // In process, on the engine's event loop: the CLI's calls reach the engine, and the plugins' sockets,
+            // without a socket or a thread hop of their own (the plugins still connect to the engine's socket).
+            let link = await EmbeddedLink.open(
+                engine, options: clientOptions(token: token, workspace: workspace),
+                executor: EventLoopTaskExecutor(eventLoop: eventLoop))
+            return try await connect(url, token: token, workspace: workspace, body) { options, body in
+                try await ImJoyClient.withConnection(through: link, options: options, logger: Logger(label: "imjoy.cli"), body)
+            }
         }
     }
 
@@ -87,18 +99,22 @@ enum EngineConnection {
         return try AdminToken.load(dataDirectory: data).value
     }
 
+    /// The CLI's client settings: long calls (a plugin step may compute for minutes) and large frames.
+    private static func clientOptions(token: String, workspace: String?) -> ConnectionOptions {
+        ConnectionOptions(
+            workspace: workspace, token: token, methodTimeout: .seconds(300),
+            // hypha-rpc peers unpack frames up to 512 000 bytes (the engine forwards no larger); below that no chunks.
+            chunkSize: 500_000)
+    }
+
+    /// Connects with `open` (over a socket or in process), then runs `body` with the client and `plugin-engine`.
     private static func connect<T: Sendable>(
         _ url: String, token: String, workspace: String?,
-        _ body: @escaping @Sendable (ImJoyClient, RemoteService) async throws -> T
+        _ body: @escaping @Sendable (ImJoyClient, RemoteService) async throws -> T,
+        open: (ConnectionOptions, @Sendable (ImJoyClient) async throws -> T) async throws -> T
     ) async throws -> T {
         do {
-            return try await ImJoyClient.withConnection(
-                to: url, options: ConnectionOptions(
-                    workspace: workspace, token: token, methodTimeout: .seconds(300),
-                    // hypha-rpc peers unpack frames up to 512 000 bytes (the engine forwards no larger); below that no chunks.
-                    chunkSize: 500_000),
-                logger: Logger(label: "imjoy.cli")
-            ) { client in
+            return try await open(clientOptions(token: token, workspace: workspace)) { client in
                 let engine = try await client.getService("public/plugin-engine")
                 return try await body(client, engine)
             }
@@ -113,7 +129,7 @@ enum EngineConnection {
     /// `pluginRuntime` is given.
     private static func withEmbeddedEngine<T: Sendable>(
         _ data: URL, pluginRuntime: PluginRuntimeOptions?,
-        _ body: @escaping @Sendable (_ url: String, _ token: String) async throws -> T
+        _ body: @escaping @Sendable (_ engine: Engine, _ eventLoop: any EventLoop, _ url: String, _ token: String) async throws -> T
     ) async throws -> T {
         let logger = Logger(label: "imjoy.embedded")
         let plugins = pluginRuntime?.settings(
@@ -124,8 +140,12 @@ enum EngineConnection {
                 pluginRepositoryDirectory: PythonRuntimeLocator.locateFolder("plugins", containing: "manifest.imjoy.json")),
             logger: logger)
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        // One event loop for every socket and the CLI's own client (see ImJoyServer.makeApplication).
+        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { eventLoopGroup.shutdownGracefully { _ in } }
         let app = ImJoyServer.makeApplication(
-            engine: engine, configuration: ServerConfiguration(host: "127.0.0.1", port: 0), logger: logger
+            engine: engine, configuration: ServerConfiguration(host: "127.0.0.1", port: 0), logger: logger,
+            eventLoopGroup: eventLoopGroup
         ) { port in
             await engine.serverStarted(publicBaseURL: "http://127.0.0.1:\(port)")
             portContinuation.yield(port)
@@ -143,7 +163,7 @@ enum EngineConnection {
             guard let port = await iterator.next() else { throw CancellationError() }
             let result: Result<T, any Error>
             do {
-                result = .success(try await body("http://127.0.0.1:\(port)", engine.admin.value))
+                result = .success(try await body(engine, eventLoopGroup.next(), "http://127.0.0.1:\(port)", engine.admin.value))
             } catch {
                 result = .failure(error)
             }

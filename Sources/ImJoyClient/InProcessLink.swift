@@ -1,0 +1,87 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+import ImJoyRPC
+import Synchronization
+
+/// A connection to an engine in the same process, without a socket: no WebSocket framing, masking or system calls
+/// per message. The program that embeds the engine moves the frames (the `imjoy` CLI does for its embedded
+/// engine); ``ImJoyClient/withConnection(through:options:logger:_:)`` uses it like a socket.
+public struct InProcessLink: Sendable {
+    let connectionInfoText: String
+    let inbound: AsyncStream<Data>
+    let sendFrame: @Sendable (Data) async throws -> Void
+    let closeLink: @Sendable () async -> Void
+    let executor: (any TaskExecutor)?
+    let closed = ClosedSignal()
+
+    /// - Parameters:
+    ///   - connectionInfo: the engine's answer to ``ConnectionOptions/authenticationText`` (its `connection_info`
+    ///     text frame, or an `{"type": "error"}` one).
+    ///   - inbound: the engine's binary frames for this client; it ends when the engine drops the connection.
+    ///   - send: hands one of the client's frames to the engine.
+    ///   - close: ends the connection (the engine forgets the client); `inbound` must end too.
+    ///   - executor: where the client's tasks run; the engine's own event loop when its sockets all live on one, so
+    ///     a frame crosses no thread (`nil`: the default executor).
+    public init(
+        connectionInfo: String, inbound: AsyncStream<Data>, send: @escaping @Sendable (Data) async throws -> Void,
+        close: @escaping @Sendable () async -> Void, executor: (any TaskExecutor)? = nil
+    ) {
+        self.executor = executor
+        self.connectionInfoText = connectionInfo
+        self.inbound = inbound
+        self.sendFrame = send
+        self.closeLink = close
+    }
+
+    struct Transport: RPCTransport {
+        let sendFrame: @Sendable (Data) async throws -> Void
+
+        func send(_ frame: Data) async throws {
+            try await sendFrame(frame)
+        }
+    }
+}
+
+extension InProcessLink: ClientLink {
+    var transport: any RPCTransport { Transport(sendFrame: sendFrame) }
+
+    func serve(_ peer: RPCPeer) async {
+        await serveFrames(inbound, to: peer)
+        closed.fire()
+    }
+
+    func waitUntilClosed() async {
+        await closed.wait()
+    }
+
+    func close() async {
+        await closeLink()
+    }
+}
+
+/// Fires once; `wait()` returns once it has.
+final class ClosedSignal: Sendable {
+    private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func fire() {
+        let waiters = state.withLock { state in
+            state.fired = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let fired = state.withLock { state in
+                if !state.fired { state.waiters.append(continuation) }
+                return state.fired
+            }
+            if fired { continuation.resume() }
+        }
+    }
+}
