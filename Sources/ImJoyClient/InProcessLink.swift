@@ -4,7 +4,6 @@ public import FoundationEssentials
 public import Foundation
 #endif
 import ImJoyRPC
-import Synchronization
 
 /// A connection to an engine in the same process, without a socket: no WebSocket framing, masking or system calls
 /// per message. The program that embeds the engine moves the frames (the `imjoy` CLI does for its embedded
@@ -15,7 +14,7 @@ public struct InProcessLink: Sendable {
     let sendFrame: @Sendable (Data) async throws -> Void
     let closeLink: @Sendable () async -> Void
     let executor: (any TaskExecutor)?
-    let closed = ClosedSignal()
+    let closed = OneTimeSignal()
 
     /// - Parameters:
     ///   - connectionInfo: the engine's answer to ``ConnectionOptions/authenticationText`` (its `connection_info`
@@ -59,29 +58,5 @@ extension InProcessLink: ClientLink {
 
     func close() async {
         await closeLink()
-    }
-}
-
-/// Fires once; `wait()` returns once it has.
-final class ClosedSignal: Sendable {
-    private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func fire() {
-        let waiters = state.withLock { state in
-            state.fired = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let fired = state.withLock { state in
-                if !state.fired { state.waiters.append(continuation) }
-                return state.fired
-            }
-            if fired { continuation.resume() }
-        }
     }
 }

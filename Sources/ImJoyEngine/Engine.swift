@@ -28,6 +28,8 @@ public final class Engine: Sendable {
     let workspaces: WorkspaceManager
     let router: MessageRouter
     let managerPeer: RPCPeer
+    /// Fired once `public/plugin-engine` is registered (``waitForPluginEngine()``).
+    private let pluginEngineRegistered = OneTimeSignal()
     /// Plugin processes the engine started (their connections get a ``CallTracker``).
     let supervisedPlugins = SupervisedAddresses()
     /// Workers that host plugins for this engine, and the plugins on them.
@@ -115,7 +117,14 @@ public final class Engine: Sendable {
             } catch {
                 logger.error("Could not register the plugin engine service", metadata: ["error": "\(error)"])
             }
+            pluginEngineRegistered.fire()
         }
+    }
+
+    /// Returns once `public/plugin-engine` is registered (or failed to be) after ``run()`` started: a client that
+    /// connects at once, in the same process, finds it.
+    public func waitForPluginEngine() async {
+        await pluginEngineRegistered.wait()
     }
 
     /// Stops every plugin process (call on shutdown, after ``run()`` returned or before the process exits).

@@ -82,6 +82,8 @@ enum EngineConnection {
         return try await withEmbeddedEngine(data, pluginRuntime: pluginRuntime) { engine, eventLoop, url, token in
             // In process, on the engine's event loop: the CLI's calls reach the engine, and the plugins' sockets,
             // without a socket or a thread hop of their own (the plugins still connect to the engine's socket).
+            // Connecting takes no time this way, so first let the engine finish registering plugin-engine.
+            await engine.waitForPluginEngine()
             let link = await EmbeddedLink.open(
                 engine, options: clientOptions(token: token, workspace: workspace),
                 executor: EventLoopTaskExecutor(eventLoop: eventLoop))

@@ -6,21 +6,28 @@ import ImJoyServer
 import ImJoyTesting
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 @testable import imjoy
 
 /// The CLI's in-process connection to the engine it embeds (`EmbeddedLink`), with a real engine and no socket.
 @Suite struct EmbeddedLinkTests {
+    private let logger = Logger(label: "embedded-link-test")
+
+    /// An engine (not running yet) that admits only its owner.
+    private func makeEngine(in directory: TemporaryDirectory) async throws -> Engine {
+        try await Engine.make(
+            configuration: EngineConfiguration(
+                publicBaseURL: "http://127.0.0.1:0", dataDirectory: directory.url, allowsAnonymous: false),
+            logger: logger)
+    }
+
     /// Runs an engine (no HTTP server) for the duration of `body`.
     private func withEngine<T: Sendable>(_ body: @Sendable (Engine) async throws -> T) async throws -> T {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let logger = Logger(label: "embedded-link-test")
-        let engine = try await Engine.make(
-            configuration: EngineConfiguration(
-                publicBaseURL: "http://127.0.0.1:0", dataDirectory: directory.url, allowsAnonymous: false),
-            logger: logger)
+        let engine = try await makeEngine(in: directory)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: EngineService(engine: engine))], gracefulShutdownSignals: [], logger: logger))
         return try await withThrowingTaskGroup(of: T?.self) { tasks in
@@ -63,6 +70,34 @@ import Testing
         }
     }
 
+    @Test("waitForPluginEngine returns only once the engine runs and public/plugin-engine is there", .timeLimit(.minutes(1)))
+    func waitsForThePluginEngine() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let engine = try await makeEngine(in: directory)
+        let waited = Flag()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                await engine.waitForPluginEngine()
+                waited.set()
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(!waited.isSet, "returned before the engine ran")
+            let group = ServiceGroup(
+                configuration: .init(services: [.init(service: EngineService(engine: engine))], gracefulShutdownSignals: [], logger: logger))
+            tasks.addTask { try await group.run() }
+            for _ in 0..<500 where !waited.isSet { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(waited.isSet)
+            let options = ConnectionOptions(token: engine.admin.value)
+            let service = try await ImJoyClient.withConnection(through: await EmbeddedLink.open(engine, options: options)) { client in
+                try await client.getService("public/plugin-engine")
+            }
+            #expect(service.id.hasSuffix(":plugin-engine"))
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
     @Test("a wrong token is refused with the engine's reason, as over a socket", .timeLimit(.minutes(1)))
     func refusesAWrongToken() async throws {
         try await withEngine { engine in
@@ -75,4 +110,11 @@ import Testing
             }
         }
     }
+}
+
+/// A flag one task sets and another reads.
+private final class Flag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }
