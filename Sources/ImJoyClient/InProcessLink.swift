@@ -52,8 +52,14 @@ extension InProcessLink: ClientLink {
         closed.fire()
     }
 
+    /// As a socket's: cancelling the waiting task closes the link (its inbound frames end, so `serve` returns).
     func waitUntilClosed() async {
-        await closed.wait()
+        let closeLink = closeLink
+        await withTaskCancellationHandler {
+            await closed.wait()
+        } onCancel: {
+            Task { await closeLink() }
+        }
     }
 
     func close() async {

@@ -98,6 +98,20 @@ import Testing
         }
     }
 
+    @Test("cancelling a wait for the end of an in-process connection closes it, as with a socket", .timeLimit(.minutes(1)))
+    func cancellingTheWaitCloses() async throws {
+        try await withEngine { engine in
+            let options = ConnectionOptions(token: engine.admin.value)
+            try await ImJoyClient.withConnection(through: await EmbeddedLink.open(engine, options: options)) { client in
+                let waiting = Task { await client.waitUntilDisconnected() }
+                try await Task.sleep(for: .milliseconds(50))
+                waiting.cancel()
+                await waiting.value
+                await #expect(throws: (any Error).self) { try await client.getService("public/plugin-engine") }
+            }
+        }
+    }
+
     @Test("a wrong token is refused with the engine's reason, as over a socket", .timeLimit(.minutes(1)))
     func refusesAWrongToken() async throws {
         try await withEngine { engine in
