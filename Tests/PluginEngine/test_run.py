@@ -218,8 +218,8 @@ class ImJoyPlugin:
         data = dict(ctx["data"])
         log = os.path.join(os.environ["WORK_DIR"], "pipeline.log")
         with open(log, "a") as f:
-            f.write(json.dumps(["{name}", "start", data["name"], time.monotonic()]) + "\\n")
-        await asyncio.sleep(0.3)
+            f.write(json.dumps(["{name}", "start", data["name"], time.monotonic(), ctx.get("_workflow_id")]) + "\\n")
+        await asyncio.sleep({delay})
         if "{name}" == "Step A" and data["name"] == "c.txt":
             raise ValueError("c is refused")
         with open(log, "a") as f:
@@ -231,16 +231,17 @@ api.export(ImJoyPlugin())
 </script>'''
 
 
-def test_a_workflow_runs_as_a_pipeline_that_keeps_each_steps_input_order(tmp_path):
-    """With two steps, the next input is in step 1 while the previous one is in step 2; each step still gets one
-    input at a time, in input order, and a failing input does not hold up the ones after it."""
+
+def two_step_workflow(tmp_path, names, delay_a, delay_b):
+    """Installs Step A and Step B (STEP, each sleeping its delay), writes one input file per letter of `names` and
+    a workflow of the two: (workflow file, inputs folder, data dir)."""
     import json
 
-    for name in ("Step A", "Step B"):
-        (tmp_path / f"{name}.imjoy.html").write_text(STEP.format(name=name))
+    for name, delay in (("Step A", delay_a), ("Step B", delay_b)):
+        (tmp_path / f"{name}.imjoy.html").write_text(STEP.format(name=name, delay=delay))
     inputs = tmp_path / "inputs"
     inputs.mkdir()
-    for name in "abcde":
+    for name in names:
         (inputs / f"{name}.txt").write_text(name)
     workflow = tmp_path / "two.imjoy-workflow.json"
     workflow.write_text(json.dumps({"name": "two", "steps": [{"plugin": "Step A"}, {"plugin": "Step B"}]}))
@@ -248,6 +249,14 @@ def test_a_workflow_runs_as_a_pipeline_that_keeps_each_steps_input_order(tmp_pat
     for name in ("Step A", "Step B"):
         installed = imjoy("install", tmp_path / f"{name}.imjoy.html", "--data-dir", data)
         assert installed.returncode == 0, installed.stderr
+    return workflow, inputs, data
+
+def test_a_workflow_runs_as_a_pipeline_that_keeps_each_steps_input_order(tmp_path):
+    """With two steps, the next input is in step 1 while the previous one is in step 2; each step still gets one
+    input at a time, in input order, and a failing input does not hold up the ones after it."""
+    import json
+
+    workflow, inputs, data = two_step_workflow(tmp_path, "abcde", delay_a=0.3, delay_b=0.3)
     result = imjoy("run", workflow, "--input", inputs, "--data-dir", data)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("[")]
@@ -282,6 +291,32 @@ def test_a_workflow_runs_as_a_pipeline_that_keeps_each_steps_input_order(tmp_pat
         assert (out / f"{name}_seen.csv").read_text() == "seen\nStep A\nStep B\n"
     assert not list(out.glob(".*.partial")), "files are written under a temporary name, then renamed"
 
+
+
+def test_a_step_gets_its_next_input_while_it_works_and_still_runs_one_at_a_time(tmp_path):
+    """The Python runtime queues one workflow run's calls, so `imjoy run` sends a step its next input before the
+    current one is done: a slow step B never waits for a round trip between two inputs, a fast step A runs ahead
+    by two inputs, and B still has one input at a time, in order. Every call's ctx has the run's `_workflow_id`."""
+    import json
+
+    workflow, inputs, data = two_step_workflow(tmp_path, "fghij", delay_a=0.05, delay_b=0.4)
+    result = imjoy("run", workflow, "--input", inputs, "--data-dir", data)
+    assert result.returncode == 0, result.stderr
+    assert ", 4 in flight)" in result.stderr, result.stderr
+
+    events = [json.loads(line) for line in next(data.rglob("pipeline.log")).read_text().splitlines()]
+    b = [e for e in events if e[0] == "Step B"]
+    assert [e[1:3] for e in b] == [[kind, f"{n}.txt"] for n in "fghij" for kind in ("start", "end")], b
+    workflow_ids = {e[4] for e in events if e[1] == "start"}
+    assert len(workflow_ids) == 1 and next(iter(workflow_ids)).startswith("imjoy-run-"), workflow_ids
+    # A ran ahead: it started h (the third input) before B was done with f (the first). With one input per step
+    # in flight, h would wait for f to leave B.
+    f_done = next(e[3] for e in b if e[1:3] == ["end", "f.txt"])
+    h_started = next(e[3] for e in events if e[:3] == ["Step A", "start", "h.txt"])
+    assert h_started < f_done
+    # --timeout keeps one input per step in flight (a queued call's wait would count against its limit).
+    limited = imjoy("run", workflow, "--input", inputs, "--timeout", "60", "--data-dir", data)
+    assert limited.returncode == 0 and ", 2 in flight)" in limited.stderr, limited.stderr
 
 BLOCKING = '''<config lang="json">{"name": "Blocking Step", "type": "native-python", "version": "0.1.0"}</config>
 <script lang="python">

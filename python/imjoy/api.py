@@ -7,6 +7,8 @@ import os
 import sys
 import traceback
 
+from .ordered import WORKFLOW_CALLS_IN_ORDER, in_order
+
 
 def _schedule(coroutine):
     """Run `coroutine` now and return an awaitable: plugins may call `api.log(...)` with or without `await`."""
@@ -50,6 +52,7 @@ class ImJoyAPI:
         self._ui = None
         self._ui_checked = -1e9  # when we last looked for the web app (monotonic seconds)
         self._ops = {}
+        self._ordered = {}
         self.TAG = plugin.get("tag")
         self.WORK_DIR = plugin.get("work_dir") or os.getcwd()
         self.WORKSPACE = server.config.workspace
@@ -83,13 +86,24 @@ class ImJoyAPI:
             "name": self._plugin["name"],
             "type": "imjoy-plugin",
             "description": self._plugin.get("description") or "",
-            "config": {"visibility": "protected"},
+            "config": {"visibility": "protected", WORKFLOW_CALLS_IN_ORDER: True},
         }
         for name, value in members.items():
             if name != "setup":
-                service[name] = value
+                service[name] = self._in_order(value) if name == "run" and callable(value) else value
         await self._server.register_service(service, {"overwrite": True})
         return service["id"]
+
+    def _in_order(self, function):
+        """`function` taking one workflow run's calls one at a time (see `ordered`); the same wrapper for the same
+        function, so the plugin's `run` and an op that uses it share one queue."""
+        try:
+            wrapped = self._ordered.get(function)
+        except TypeError:  # an unhashable callable object
+            return in_order(function)
+        if wrapped is None:
+            wrapped = self._ordered[function] = in_order(function)
+        return wrapped
 
     async def _exit(self):
         members = _public_members(self._exported) if self._exported is not None else {}
@@ -120,10 +134,10 @@ class ImJoyAPI:
             "inputs": config.get("inputs"),
             "outputs": config.get("outputs"),
             "plugin": self._plugin["name"],
-            "config": {"visibility": "protected"},
+            "config": {"visibility": "protected", WORKFLOW_CALLS_IN_ORDER: True},
         }
         if run is not None:
-            op["run"] = run
+            op["run"] = self._in_order(run) if callable(run) else run
         if callable(config.get("update")):
             op["update"] = config["update"]
         await self._server.register_service(op, {"overwrite": True})

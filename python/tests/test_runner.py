@@ -147,3 +147,95 @@ api.export(P())
     assert status["stage"] == "script" and status["message"].startswith("SyntaxError")
     silent = start_plugin("No Export", "x = 1\n", owner.config.workspace, token)
     assert silent.wait_for({"ready", "error"})["message"] == "the plugin script never called api.export(...)"
+
+
+ORDERED = '''
+import asyncio, time
+from imjoy import api
+
+events = []
+
+async def blur(ctx):
+    events.append(("blur start", ctx["data"]))
+    await asyncio.sleep(0.05)
+    events.append(("blur end", ctx["data"]))
+    return ctx["data"]
+
+def plain(ctx):
+    events.append(("plain", ctx["data"]))
+    return ctx["data"]
+
+class ImJoyPlugin:
+    async def setup(self):
+        await api.register({"name": "blur", "run": blur})
+        await api.register({"name": "plain", "run": plain})
+
+    async def run(self, ctx):
+        events.append(("start", ctx["data"]))
+        await asyncio.sleep(0.1)
+        events.append(("end", ctx["data"]))
+        return ctx["data"]
+
+    def events(self):
+        return list(events)
+
+    def clear(self):
+        events.clear()
+
+api.export(ImJoyPlugin())
+'''
+
+
+def overlapping(events, start="start", end="end"):
+    """Pairs of calls that ran at the same time: a start while another call had started and not ended."""
+    running, pairs = set(), []
+    for kind, data in events:
+        if kind == start:
+            pairs.extend((other, data) for other in running)
+            running.add(data)
+        elif kind == end:
+            running.discard(data)
+    return pairs
+
+
+@scenario
+async def test_one_workflow_runs_calls_are_taken_one_at_a_time_in_arrival_order(owner, token, start_plugin, tmp_path):
+    """`imjoy run` sends a step's next input before the current one is done; the runtime queues calls whose ctx has
+    the same `_workflow_id`, so an async `run` still sees them one at a time. Other calls overlap as they always did."""
+    plugin = start_plugin("Ordered", ORDERED, owner.config.workspace, token)
+    assert plugin.wait_for({"ready", "error"})["phase"] == "ready"
+    service = await owner.get_service("Ordered")
+    assert service["config"]["workflow_calls_in_order"] is True
+
+    # Five calls of one workflow run, all sent at once: one at a time, in the order sent, each its own answer.
+    answers = await asyncio.gather(*(service.run({"data": i, "_workflow_id": "w1"}) for i in range(5)))
+    assert answers == list(range(5))
+    events = await service.events()
+    assert [data for kind, data in events if kind == "start"] == list(range(5))
+    assert overlapping(events) == [], events
+
+    # Two workflow runs at once: each run's calls stay in order; the runs interleave.
+    await service.clear()
+    await asyncio.gather(*(service.run({"data": f"{w}{i}", "_workflow_id": w}) for i in range(3) for w in "ab"))
+    events = await service.events()
+    for w in "ab":
+        assert [d for kind, d in events if kind == "start" and d[0] == w] == [f"{w}0", f"{w}1", f"{w}2"]
+        assert overlapping([e for e in events if e[1][0] == w]) == [], events
+    assert overlapping(events) != [], "two workflow runs are not queued behind each other"
+
+    # Calls without a workflow id run concurrently, as before.
+    await service.clear()
+    await asyncio.gather(*(service.run({"data": i}) for i in range(3)))
+    assert len(overlapping(await service.events())) == 3
+
+    # An op's async run is queued the same way; a plain function still answers (with or without the id).
+    await service.clear()
+    blur = await owner.get_service("Ordered__blur")
+    assert blur["config"]["workflow_calls_in_order"] is True
+    await asyncio.gather(*(blur.run({"data": i, "_workflow_id": "w2"}) for i in range(4)))
+    events = await service.events()
+    assert [d for kind, d in events if kind == "blur start"] == [0, 1, 2, 3]
+    assert overlapping(events, "blur start", "blur end") == [], events
+    plain = await owner.get_service("Ordered__plain")
+    assert await plain.run({"data": 7, "_workflow_id": "w3"}) == 7
+    assert await plain.run({"data": 8}) == 8

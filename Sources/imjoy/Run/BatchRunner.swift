@@ -13,7 +13,14 @@ struct BatchRunner: Sendable {
         var label: String
         var run: RPCFunction
         var config: RPCObject
+        /// The plugin takes one workflow run's calls one at a time in arrival order (ImJoy's Python runtime
+        /// does: its service config says `workflow_calls_in_order`), so the next input can be sent before the
+        /// current one is done.
+        var queuesWorkflowCalls = false
     }
+
+    /// The key of a plugin service's config that says it queues calls carrying the same `_workflow_id`.
+    static let workflowCallsInOrder = "workflow_calls_in_order"
 
     let plan: BatchPlan
     let steps: [ReadyStep]
@@ -64,12 +71,14 @@ struct BatchRunner: Sendable {
                 sources[step.plugin] = try? PluginLoader.load(source.stringValue ?? "", file: "\(step.plugin).imjoy.html")
             }
             let run: RPCFunction
+            let queues: Bool
             var defaults: [String: ConfigNode] = [:]
             if step.op == nil || step.op == step.plugin {
                 guard let function = apis[step.plugin]?["run"]?.functionValue else {
                     throw CommandFailure("\(where_)'\(step.plugin)' exports no run function; name one of its ops with --op")
                 }
                 run = function
+                queues = apis[step.plugin]?["config"]?[workflowCallsInOrder]?.boolValue ?? false
                 if let config = sources[step.plugin]?.config {
                     defaults = (try? Op.main(of: config).form.defaultValues) ?? [:]
                 } else if let ui = apis[step.plugin]?["ui"]?.stringValue {
@@ -83,6 +92,7 @@ struct BatchRunner: Sendable {
                     throw CommandFailure("\(where_)the op '\(op)' of '\(step.plugin)' has no run function")
                 }
                 run = function
+                queues = service["config"]?[workflowCallsInOrder]?.boolValue ?? false
                 if let ui = service["ui"]?.stringValue { defaults = (try? UIForm.parse(ui).defaultValues) ?? [:] }
             }
             var config = defaults
@@ -91,7 +101,7 @@ struct BatchRunner: Sendable {
                 config[setting.key] = setting.value
             }
             let object = RPCObject(config.sorted { $0.key < $1.key }.map { ($0.key, $0.value.rpcValue) })
-            ready.append(ReadyStep(label: step.key, run: run, config: object))
+            ready.append(ReadyStep(label: step.key, run: run, config: object, queuesWorkflowCalls: queues))
         }
         return BatchRunner(plan: plan, steps: ready)
     }
@@ -108,17 +118,22 @@ struct BatchRunner: Sendable {
             }
         }
         let inputs: [URL?] = plan.inputs.isEmpty ? [nil] : plan.inputs
-        // A pipeline: with N steps, N inputs are in flight, so while one input is in step 2 the next one is in
-        // step 1. Each step takes one input at a time, in input order (its gate), so a plugin sees the same calls
-        // in the same order as without the pipeline. An input's result files are written while the next inputs
-        // run (a few at most wait for the disk). Results are reported in input order.
-        let depth = sequential ? 1 : max(1, min(steps.count, inputs.count))
+        // A pipeline: while one input is in step 2 the next one is in step 1. Each step takes its inputs in input
+        // order (its gate). A plugin that queues one workflow run's calls (ImJoy's Python runtime) gets the next
+        // input while it still works on the current one, so it never waits for a round trip through the engine
+        // between two inputs, and still runs them one at a time; any other step has one input at a time in
+        // flight. With a time limit per step, one at a time too: a queued call's wait would count against it.
+        // An input's result files are written while the next inputs run (a few at most wait for the disk).
+        // Results are reported in input order.
+        let capacities = steps.map { step in sequential || stepTimeout != nil || !step.queuesWorkflowCalls ? 1 : 2 }
+        let depth = sequential ? 1 : max(1, min(capacities.reduce(0, +), inputs.count))
+        let workflowID = RPCValue.string("imjoy-run-\(UUID().uuidString)")
         let maxWriting = 4
         let clock = ContinuousClock()
         let started = clock.now
         var results = [BatchOutcome.InputResult?](repeating: nil, count: inputs.count)
         var reported = 0
-        let gates = steps.map { _ in SerialGate() }
+        let gates = capacities.map { SerialGate(capacity: $0) }
         await withTaskGroup(of: InputEvent.self) { group in
             var next = 0
             var running = 0
@@ -129,7 +144,9 @@ struct BatchRunner: Sendable {
                     next += 1
                     running += 1
                     progress.started(index: index, of: inputs.count, name: inputs[index]?.lastPathComponent ?? plan.title)
-                    group.addTask { await runSteps(inputs[index], index: index, gates: gates, timeout: stepTimeout) }
+                    group.addTask {
+                        await runSteps(inputs[index], index: index, gates: gates, workflowID: workflowID, timeout: stepTimeout)
+                    }
                 }
             }
             func finish(_ index: Int, _ result: BatchOutcome.InputResult) {
@@ -180,7 +197,10 @@ struct BatchRunner: Sendable {
     }
 
     /// Takes one input through every step.
-    private func runSteps(_ input: URL?, index ticket: Int, gates: [SerialGate], timeout: Duration?) async -> InputEvent {
+    /// Each call's ctx carries ImJoy's `_workflow_id` (the same for the whole run).
+    private func runSteps(
+        _ input: URL?, index ticket: Int, gates: [SerialGate], workflowID: RPCValue, timeout: Duration?
+    ) async -> InputEvent {
         let name = input?.lastPathComponent ?? plan.title
         let clock = ContinuousClock()
         let start = clock.now
@@ -189,7 +209,7 @@ struct BatchRunner: Sendable {
             for (position, (step, gate)) in zip(steps, gates).enumerated() {
                 await gate.enter(ticket)
                 do {
-                    let context: [RPCValue] = [.object(["config": .object(step.config), "data": data])]
+                    let context: [RPCValue] = [.object(["config": .object(step.config), "data": data, "_workflow_id": workflowID])]
                     if let timeout {
                         data = try await step.run.call(context, kwargs: nil, timeout: timeout)
                     } else {
@@ -259,18 +279,40 @@ struct BatchRunner: Sendable {
     }
 }
 
-/// Lets one input at a time through a step, in input order: input `n` enters after input `n - 1` left.
+/// Lets inputs into a step in input order, at most `capacity` at a time: input `n` enters after input `n - 1`
+/// entered, while fewer than `capacity` inputs are inside. With a capacity of 1, input `n` enters after input
+/// `n - 1` left.
 actor SerialGate {
-    private var next = 0
+    private let capacity: Int
+    /// How many tickets have entered: the next one to enter is this one.
+    private var entered = 0
+    private var inside = 0
     private var waiting: [Int: CheckedContinuation<Void, Never>] = [:]
 
+    init(capacity: Int = 1) {
+        self.capacity = max(1, capacity)
+    }
+
     func enter(_ ticket: Int) async {
-        guard ticket != next else { return }
+        if ticket == entered, inside < capacity {
+            admit()
+            return
+        }
         await withCheckedContinuation { waiting[ticket] = $0 }
     }
 
+    /// Only a leave wakes a waiting ticket (never an enter), so an input that entered always goes on before the
+    /// next one is let in after it.
     func leave() {
-        next += 1
-        waiting.removeValue(forKey: next)?.resume()
+        inside -= 1
+        if inside < capacity, let next = waiting.removeValue(forKey: entered) {
+            admit()
+            next.resume()
+        }
+    }
+
+    private func admit() {
+        entered += 1
+        inside += 1
     }
 }

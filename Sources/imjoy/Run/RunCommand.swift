@@ -51,7 +51,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The workspace to run in.")
     var workspace = "default"
 
-    @Flag(help: "Take one input at a time through all steps (default: a pipeline, one input per step in flight).")
+    @Flag(
+        help: """
+            Take one input at a time through all steps (default: a pipeline, each step taking its inputs one at a \
+            time and in order; a Python plugin is sent its next input while it works on the current one).
+            """)
     var sequential = false
 
     @Option(help: "The host native-python plugins run on: a connected worker's name (imjoy worker --name), or local.")
