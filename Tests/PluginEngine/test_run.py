@@ -235,18 +235,25 @@ api.export(ImJoyPlugin())
 def two_step_workflow(tmp_path, names, delay_a, delay_b):
     """Installs Step A and Step B (STEP, each sleeping its delay), writes one input file per letter of `names` and
     a workflow of the two: (workflow file, inputs folder, data dir)."""
+    return installed_workflow(
+        tmp_path, names, [(name, STEP.format(name=name, delay=delay)) for name, delay in (("Step A", delay_a), ("Step B", delay_b))])
+
+
+def installed_workflow(tmp_path, names, plugins):
+    """Installs `plugins` ([(name, source)]), writes one input file per letter of `names` and a workflow of the
+    plugins in that order: (workflow file, inputs folder, data dir)."""
     import json
 
-    for name, delay in (("Step A", delay_a), ("Step B", delay_b)):
-        (tmp_path / f"{name}.imjoy.html").write_text(STEP.format(name=name, delay=delay))
+    for name, source in plugins:
+        (tmp_path / f"{name}.imjoy.html").write_text(source)
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     for name in names:
         (inputs / f"{name}.txt").write_text(name)
-    workflow = tmp_path / "two.imjoy-workflow.json"
-    workflow.write_text(json.dumps({"name": "two", "steps": [{"plugin": "Step A"}, {"plugin": "Step B"}]}))
+    workflow = tmp_path / "steps.imjoy-workflow.json"
+    workflow.write_text(json.dumps({"name": "steps", "steps": [{"plugin": name} for name, _ in plugins]}))
     data = tmp_path / "data"
-    for name in ("Step A", "Step B"):
+    for name, _ in plugins:
         installed = imjoy("install", tmp_path / f"{name}.imjoy.html", "--data-dir", data)
         assert installed.returncode == 0, installed.stderr
     return workflow, inputs, data
@@ -317,6 +324,48 @@ def test_a_step_gets_its_next_input_while_it_works_and_still_runs_one_at_a_time(
     # --timeout keeps one input per step in flight (a queued call's wait would count against its limit).
     limited = imjoy("run", workflow, "--input", inputs, "--timeout", "60", "--data-dir", data)
     assert limited.returncode == 0 and ", 2 in flight)" in limited.stderr, limited.stderr
+
+
+BLOB_STEP = '''<config lang="json">{"name": "Blob Maker", "type": "native-python", "version": "0.1.0"}</config>
+<script lang="python">
+from imjoy import api
+
+class ImJoyPlugin:
+    def run(self, ctx):
+        data = dict(ctx["data"])
+        # Every other input carries 1.5 MB: its call to the next step is sent in chunks (several round trips).
+        data["blob"] = b"x" * (1_500_000 if data["name"] in ("l.txt", "n.txt") else 10)
+        return data
+
+api.export(ImJoyPlugin())
+</script>'''
+
+BUSY_STEP = '''<config lang="json">{"name": "Busy Step", "type": "native-python", "version": "0.1.0"}</config>
+<script lang="python">
+import json, os, time
+from imjoy import api
+
+class ImJoyPlugin:
+    async def run(self, ctx):
+        with open(os.path.join(os.environ["WORK_DIR"], "busy.log"), "a") as f:
+            f.write(json.dumps([ctx["data"]["name"], len(ctx["data"]["blob"])]) + "\\n")
+        time.sleep(0.2)  # holds its event loop: the next call's chunks wait until it is done
+        return {"name": ctx["data"]["name"]}
+
+api.export(ImJoyPlugin())
+</script>'''
+
+
+def test_a_chunked_input_is_not_overtaken_by_the_small_one_after_it(tmp_path):
+    """A call large enough to be chunked is sent in several round trips, which a busy plugin answers only when it
+    is done; the next (small) input waits until the large one is wholly sent, so the step sees them in order."""
+    import json
+
+    workflow, inputs, data = installed_workflow(tmp_path, "klmno", [("Blob Maker", BLOB_STEP), ("Busy Step", BUSY_STEP)])
+    result = imjoy("run", workflow, "--input", inputs, "--data-dir", data)
+    assert result.returncode == 0, result.stderr
+    seen = [json.loads(line) for line in next(data.rglob("busy.log")).read_text().splitlines()]
+    assert seen == [["k.txt", 10], ["l.txt", 1_500_000], ["m.txt", 10], ["n.txt", 1_500_000], ["o.txt", 10]], seen
 
 BLOCKING = '''<config lang="json">{"name": "Blocking Step", "type": "native-python", "version": "0.1.0"}</config>
 <script lang="python">

@@ -7,7 +7,7 @@ import os
 import sys
 import traceback
 
-from .ordered import WORKFLOW_CALLS_IN_ORDER, in_order
+from .ordered import WORKFLOW_CALLS_IN_ORDER, in_order, is_in_order
 
 
 def _schedule(coroutine):
@@ -86,11 +86,12 @@ class ImJoyAPI:
             "name": self._plugin["name"],
             "type": "imjoy-plugin",
             "description": self._plugin.get("description") or "",
-            "config": {"visibility": "protected", WORKFLOW_CALLS_IN_ORDER: True},
+            "config": {"visibility": "protected"},
         }
         for name, value in members.items():
             if name != "setup":
                 service[name] = self._in_order(value) if name == "run" and callable(value) else value
+        service["config"][WORKFLOW_CALLS_IN_ORDER] = is_in_order(service.get("run"))
         await self._server.register_service(service, {"overwrite": True})
         return service["id"]
 
@@ -134,10 +135,11 @@ class ImJoyAPI:
             "inputs": config.get("inputs"),
             "outputs": config.get("outputs"),
             "plugin": self._plugin["name"],
-            "config": {"visibility": "protected", WORKFLOW_CALLS_IN_ORDER: True},
+            "config": {"visibility": "protected"},
         }
         if run is not None:
             op["run"] = self._in_order(run) if callable(run) else run
+        op["config"][WORKFLOW_CALLS_IN_ORDER] = is_in_order(op.get("run"))
         if callable(config.get("update")):
             op["update"] = config["update"]
         await self._server.register_service(op, {"overwrite": True})

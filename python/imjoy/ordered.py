@@ -4,7 +4,11 @@
 for a round trip through the engine between two inputs. The call's `ctx` carries ImJoy's `_workflow_id`; calls
 with the same id to the same function run one after the other, in arrival order, as if they had been sent one at a
 time. Calls without it (the web app, other plugins) are passed straight through, as before. A plugin whose service
-config says `WORKFLOW_CALLS_IN_ORDER` has its `run` functions wrapped this way; `imjoy run` sends ahead only to those.
+config says `WORKFLOW_CALLS_IN_ORDER` has its `run` functions wrapped this way; `imjoy run` sends ahead only to those,
+and only once the previous call is wholly sent, so the calls arrive in input order.
+
+The queue is not reentrant: a `run` that calls itself (or another function sharing its queue) through RPC with the
+same ctx waits for itself. Generator functions and functions of other peers are left as they are (`is_in_order`).
 """
 import asyncio
 import functools
@@ -47,13 +51,22 @@ class _Queues:
         return len(self._locks)
 
 
+def is_in_order(function):
+    """Whether `function` queues workflow calls (it came from `in_order` and was wrapped)."""
+    return getattr(function, "__imjoy_in_order__", None) is not None
+
+
 def in_order(function):
     """`function`, taking the calls whose ctx has the same `_workflow_id` one at a time in arrival order.
 
     An `async def` stays a coroutine function, a plain function stays plain (it returns an awaitable only for a
-    workflow call), so hypha-rpc describes it to callers as before.
+    workflow call), so hypha-rpc describes it to callers as before. Generator functions (their iteration would
+    outlive the queue's turn) and another peer's functions (hypha-rpc passes them on by reference) come back
+    unwrapped.
     """
-    if getattr(function, "__imjoy_in_order__", None) is not None:
+    if is_in_order(function) or hasattr(function, "__rpc_object__"):
+        return function
+    if inspect.isgeneratorfunction(function) or inspect.isasyncgenfunction(function):
         return function
     queues = _Queues()
     if inspect.iscoroutinefunction(function):

@@ -165,15 +165,22 @@ def plain(ctx):
     events.append(("plain", ctx["data"]))
     return ctx["data"]
 
+async def frames(ctx):
+    for i in range(2):
+        yield i
+
 class ImJoyPlugin:
     async def setup(self):
         await api.register({"name": "blur", "run": blur})
         await api.register({"name": "plain", "run": plain})
+        await api.register({"name": "frames", "run": frames})
 
     async def run(self, ctx):
         events.append(("start", ctx["data"]))
         await asyncio.sleep(0.1)
         events.append(("end", ctx["data"]))
+        if ctx["data"] == "boom":
+            raise ValueError("boom")
         return ctx["data"]
 
     def events(self):
@@ -214,6 +221,13 @@ async def test_one_workflow_runs_calls_are_taken_one_at_a_time_in_arrival_order(
     assert [data for kind, data in events if kind == "start"] == list(range(5))
     assert overlapping(events) == [], events
 
+    # A call that fails gives the queue to the next one.
+    await service.clear()
+    answers = await asyncio.gather(*(service.run({"data": d, "_workflow_id": "w9"}) for d in ("x", "boom", "y")),
+                                   return_exceptions=True)
+    assert answers[0] == "x" and answers[2] == "y" and "boom" in str(answers[1]), answers
+    assert [d for kind, d in await service.events() if kind == "start"] == ["x", "boom", "y"]
+
     # Two workflow runs at once: each run's calls stay in order; the runs interleave.
     await service.clear()
     await asyncio.gather(*(service.run({"data": f"{w}{i}", "_workflow_id": w}) for i in range(3) for w in "ab"))
@@ -239,3 +253,5 @@ async def test_one_workflow_runs_calls_are_taken_one_at_a_time_in_arrival_order(
     plain = await owner.get_service("Ordered__plain")
     assert await plain.run({"data": 7, "_workflow_id": "w3"}) == 7
     assert await plain.run({"data": 8}) == 8
+    # A generator is left as it is (its iteration would outlive its turn), and its service says so.
+    assert (await owner.get_service("Ordered__frames"))["config"]["workflow_calls_in_order"] is False

@@ -61,11 +61,12 @@ extension RPCPeer {
 
     func call(
         _ remote: RemoteFunction, arguments: [RPCValue], kwargs: RPCObject?, timeout: Duration? = nil,
-        heartbeats: Bool = true
+        heartbeats: Bool = true, whenSent: (@Sendable () async -> Void)? = nil
     ) async throws -> RPCValue {
         guard
             let answer = try await send(
-                remote, arguments: arguments, kwargs: kwargs, timeout: timeout, heartbeats: heartbeats)
+                remote, arguments: arguments, kwargs: kwargs, timeout: timeout, heartbeats: heartbeats,
+                whenSent: whenSent)
         else {
             return .null
         }
@@ -74,8 +75,11 @@ extension RPCPeer {
 
     /// Sends a call; returns the raw answer, or `nil` for fire-and-forget calls. Without `heartbeats` the promise
     /// names only `resolve` and `reject`, so the callee sends no heartbeats (for calls without a time limit).
+    /// `whenSent` runs once the whole call is on its way: its frame handed to the transport, or for a chunked call
+    /// the last message (`process`) after the receiver took every chunk.
     func send(
-        _ remote: RemoteFunction, arguments: [RPCValue], kwargs: RPCObject?, timeout: Duration?, heartbeats: Bool = true
+        _ remote: RemoteFunction, arguments: [RPCValue], kwargs: RPCObject?, timeout: Duration?, heartbeats: Bool = true,
+        whenSent: (@Sendable () async -> Void)? = nil
     ) async throws -> PendingReply.Answer? {
         if isClosed {
             throw RPCError(.connectionClosed, "Connection is closed: cannot call \(remote.target):\(remote.method)")
@@ -128,6 +132,7 @@ extension RPCPeer {
                 ? error
                 : RPCError(.connectionClosed, "Failed to send the call \(remote.target):\(remote.method): \(error)")
         }
+        if let whenSent { await whenSent() }
         guard let reply else { return nil }
         defer { finishCall(sessionID) }
         return try await reply.wait()

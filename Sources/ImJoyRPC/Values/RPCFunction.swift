@@ -41,21 +41,33 @@ public struct RPCFunction: Sendable {
 
     /// Calls the function; a remote call fails when its callee sends no news (answer or heartbeat) for
     /// `timeout` (`nil`: the peer's method timeout). Local functions run to the end.
-    public func call(_ arguments: [RPCValue], kwargs: RPCObject?, timeout: Duration?) async throws -> RPCValue {
+    /// - Parameter whenSent: runs once the call is on its way to the callee (all of it, for a chunked call),
+    ///   before its answer; for a local function, before it runs. For callers that must not send the next call
+    ///   before this one (two calls on one socket arrive in the order they were sent).
+    public func call(
+        _ arguments: [RPCValue], kwargs: RPCObject?, timeout: Duration?, whenSent: (@Sendable () async -> Void)? = nil
+    ) async throws -> RPCValue {
         switch kind {
         case .local(_, _, let body):
+            if let whenSent { await whenSent() }
             return try await body(RPCCall(positional: arguments, keyword: kwargs ?? RPCObject(), context: nil))
         case .remote(let remote):
-            return try await remote.peer.call(remote, arguments: arguments, kwargs: kwargs, timeout: timeout)
+            return try await remote.peer.call(
+                remote, arguments: arguments, kwargs: kwargs, timeout: timeout, whenSent: whenSent)
         }
     }
 
     /// Calls the function with no time limit: the callee is not asked for heartbeats (which saves a message per
-    /// call), and the call ends when it answers, or fails when the connection to it ends.
-    public func callWithoutTimeLimit(_ arguments: [RPCValue], kwargs: RPCObject? = nil) async throws -> RPCValue {
-        guard case .remote(let remote) = kind else { return try await call(arguments, kwargs: kwargs, timeout: nil) }
+    /// call), and the call ends when it answers, or fails when the connection to it ends. `whenSent` as in
+    /// ``call(_:kwargs:timeout:whenSent:)``.
+    public func callWithoutTimeLimit(
+        _ arguments: [RPCValue], kwargs: RPCObject? = nil, whenSent: (@Sendable () async -> Void)? = nil
+    ) async throws -> RPCValue {
+        guard case .remote(let remote) = kind else {
+            return try await call(arguments, kwargs: kwargs, timeout: nil, whenSent: whenSent)
+        }
         return try await remote.peer.call(
-            remote, arguments: arguments, kwargs: kwargs, timeout: .unlimitedCall, heartbeats: false)
+            remote, arguments: arguments, kwargs: kwargs, timeout: .unlimitedCall, heartbeats: false, whenSent: whenSent)
     }
 
     public func callAsFunction(_ arguments: RPCValue..., kwargs: RPCObject? = nil) async throws -> RPCValue {

@@ -121,8 +121,9 @@ struct BatchRunner: Sendable {
         // A pipeline: while one input is in step 2 the next one is in step 1. Each step takes its inputs in input
         // order (its gate). A plugin that queues one workflow run's calls (ImJoy's Python runtime) gets the next
         // input while it still works on the current one, so it never waits for a round trip through the engine
-        // between two inputs, and still runs them one at a time; any other step has one input at a time in
-        // flight. With a time limit per step, one at a time too: a queued call's wait would count against it.
+        // between two inputs, and still runs them one at a time; the next call goes once the one before it is
+        // wholly sent (a chunked one takes several round trips), so they arrive in input order. Any other step
+        // has one input at a time in flight. With a time limit per step, one at a time too: a queued call's wait would count against it.
         // An input's result files are written while the next inputs run (a few at most wait for the disk).
         // Results are reported in input order.
         let capacities = steps.map { step in sequential || stepTimeout != nil || !step.queuesWorkflowCalls ? 1 : 2 }
@@ -210,18 +211,19 @@ struct BatchRunner: Sendable {
                 await gate.enter(ticket)
                 do {
                     let context: [RPCValue] = [.object(["config": .object(step.config), "data": data, "_workflow_id": workflowID])]
+                    let sent: @Sendable () async -> Void = { await gate.sent(ticket) }
                     if let timeout {
-                        data = try await step.run.call(context, kwargs: nil, timeout: timeout)
+                        data = try await step.run.call(context, kwargs: nil, timeout: timeout, whenSent: sent)
                     } else {
-                        data = try await step.run.callWithoutTimeLimit(context)
+                        data = try await step.run.callWithoutTimeLimit(context, whenSent: sent)
                     }
-                    await gate.leave()
+                    await gate.leave(ticket)
                 } catch {
-                    await gate.leave()
+                    await gate.leave(ticket)
                     // The later steps never see this input: let the next input through them.
                     for later in gates.dropFirst(position + 1) {
                         await later.enter(ticket)
-                        await later.leave()
+                        await later.leave(ticket)
                     }
                     throw CommandFailure(steps.count > 1 ? "\(step.label): \(RPCValue.message(of: error))" : RPCValue.message(of: error))
                 }
@@ -279,14 +281,17 @@ struct BatchRunner: Sendable {
     }
 }
 
-/// Lets inputs into a step in input order, at most `capacity` at a time: input `n` enters after input `n - 1`
-/// entered, while fewer than `capacity` inputs are inside. With a capacity of 1, input `n` enters after input
-/// `n - 1` left.
+/// Lets inputs into a step in input order, at most `capacity` at a time. Input `n` enters after input `n - 1`
+/// entered and its call was sent (``sent(_:)``: all of it, also a chunked one), while fewer than `capacity`
+/// inputs are inside; so the calls leave in input order and, on one socket, arrive in it. With a capacity of 1,
+/// input `n` enters after input `n - 1` left.
 actor SerialGate {
     private let capacity: Int
     /// How many tickets have entered: the next one to enter is this one.
     private var entered = 0
     private var inside = 0
+    /// The ticket inside whose call is not sent yet: the next one waits for it.
+    private var sending: Int?
     private var waiting: [Int: CheckedContinuation<Void, Never>] = [:]
 
     init(capacity: Int = 1) {
@@ -294,24 +299,37 @@ actor SerialGate {
     }
 
     func enter(_ ticket: Int) async {
-        if ticket == entered, inside < capacity {
+        if ticket == entered, canAdmit {
             admit()
             return
         }
         await withCheckedContinuation { waiting[ticket] = $0 }
     }
 
-    /// Only a leave wakes a waiting ticket (never an enter), so an input that entered always goes on before the
-    /// next one is let in after it.
-    func leave() {
+    /// `ticket`'s call is on its way: the next ticket may enter (room permitting).
+    func sent(_ ticket: Int) {
+        if sending == ticket { sending = nil }
+        admitWaiting()
+    }
+
+    /// `ticket` is done with this step (answered, failed, or passing through after an earlier step failed).
+    func leave(_ ticket: Int) {
         inside -= 1
-        if inside < capacity, let next = waiting.removeValue(forKey: entered) {
+        if sending == ticket { sending = nil }
+        admitWaiting()
+    }
+
+    private var canAdmit: Bool { sending == nil && inside < capacity }
+
+    private func admitWaiting() {
+        if canAdmit, let next = waiting.removeValue(forKey: entered) {
             admit()
             next.resume()
         }
     }
 
     private func admit() {
+        sending = entered
         entered += 1
         inside += 1
     }
