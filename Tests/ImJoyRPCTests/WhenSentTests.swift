@@ -43,16 +43,20 @@ struct WhenSentTests {
         }
     }
 
-    /// A service that takes a payload, sleeps 200 ms and answers with its size.
-    static let sizer = RPCService(
-        id: "sizer", visibility: .public,
-        members: [
-            "size": .function(
-                RPCFunction { call in
-                    try await Task.sleep(for: .milliseconds(200))
-                    return .int(Int64(call.positional.first?.bytesValue?.count ?? -1))
-                })
-        ])
+    /// A service that answers with its payload's size once the caller's `whenSent` has run (-2 when that has not
+    /// happened within 5 s: `whenSent` would then come only after the answer).
+    static func sizer(waitingFor sightings: Sightings) -> RPCService {
+        RPCService(
+            id: "sizer", visibility: .public,
+            members: [
+                "size": .function(
+                    RPCFunction { call in
+                        for _ in 0..<500 where sightings.count == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                        guard sightings.count > 0 else { return -2 }
+                        return .int(Int64(call.positional.first?.bytesValue?.count ?? -1))
+                    })
+            ])
+    }
 
     @Test(
         "whenSent runs once, after the call is sent and before its answer, for plain and chunked calls",
@@ -69,8 +73,8 @@ struct WhenSentTests {
                 transport: transport, logger: Logger(label: "test")),
             frames: frames
         )
-        await provider.peer.addService(Self.sizer)
         let sightings = Sightings()
+        await provider.peer.addService(Self.sizer(waitingFor: sightings))
         let answer = try await harness.with([provider, caller]) {
             let size = await caller.peer.remoteFunction(target: "ws-a/provider", method: "services.sizer.size")
             let payload: [RPCValue] = [.bytes(Data(repeating: 7, count: payloadSize))]
@@ -93,6 +97,35 @@ struct WhenSentTests {
         } else {
             #expect(sightings.methodsSent.last == "services.sizer.size")
         }
+    }
+
+    @Test(
+        "a chunked call without a time limit waits for a receiver that answers nothing for a while",
+        .timeLimit(.minutes(1)))
+    func chunkedCallToABusyReceiver() async throws {
+        // The receiver takes each frame 300 ms late (a plugin computing without returning to its event loop); the
+        // caller's method timeout is 100 ms. The chunks of a call without a time limit must not time out.
+        let harness = PeerHarness()
+        let provider = harness.makePeer("ws-a/provider", chunkSize: 4096)
+        let caller = harness.makePeer("ws-a/caller", timeout: .milliseconds(100), chunkSize: 4096)
+        let sightings = Sightings()
+        await provider.peer.addService(Self.sizer(waitingFor: sightings))
+        let late = provider.frames.map { frame -> Data in
+            try? await Task.sleep(for: .milliseconds(300))
+            return frame
+        }
+        let answer = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await provider.peer.run(frames: late) }
+            group.addTask { await caller.peer.run(frames: caller.frames) }
+            defer { group.cancelAll() }
+            let size = await caller.peer.remoteFunction(target: "ws-a/provider", method: "services.sizer.size")
+            let result = try await size.callWithoutTimeLimit(
+                [.bytes(Data(repeating: 1, count: 10_000))], whenSent: { sightings.sent() })
+            harness.network.detach("ws-a/provider")
+            harness.network.detach("ws-a/caller")
+            return result
+        }
+        #expect(answer.intValue == 10_000)
     }
 
     @Test("a local function's whenSent runs before its body", .timeLimit(.minutes(1)))

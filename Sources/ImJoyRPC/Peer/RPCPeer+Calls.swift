@@ -122,7 +122,8 @@ extension RPCPeer {
         let frame = FrameBuilder.frame(main: main, extra: extra)
         do {
             if frame.count > configuration.chunkSize + 1024 {
-                try await sendChunked(frame, to: remote.target, key: remote.remoteParent)
+                try await sendChunked(
+                    frame, to: remote.target, key: remote.remoteParent, timeout: timeout, heartbeats: heartbeats)
             } else {
                 try await transport.send(frame)
             }
@@ -175,13 +176,16 @@ extension RPCPeer {
 
     // MARK: - Chunking (PROTOCOL.md §2.6)
 
-    /// Sends a frame too large for one message through the receiver's built-in `message_cache`.
-    func sendChunked(_ frame: Data, to target: String, key: String?) async throws {
-        let version = try await builtInVersion(of: target)
+    /// Sends a frame too large for one message through the receiver's built-in `message_cache`. Its calls have the
+    /// main call's time limit and heartbeats: a call without a time limit can be sent ahead to a plugin that is busy
+    /// computing (and answers nothing until it is done), and its chunks must wait as long as the call itself.
+    func sendChunked(
+        _ frame: Data, to target: String, key: String?, timeout: Duration? = nil, heartbeats: Bool = true
+    ) async throws {
+        let version = try await builtInVersion(of: target, timeout: timeout)
         let messageKey = key ?? ShortID.make(using: &randomness)
         let heartbeat = RPCValue.bool(key != nil)
-        let cache = "services.built-in.message_cache"
-        _ = try await call(target: target, method: "\(cache).create", arguments: [.string(messageKey), heartbeat])
+        try await cacheCall(target, "create", [.string(messageKey), heartbeat], timeout: timeout, heartbeats: heartbeats)
         let chunkSize = configuration.chunkSize
         let count = (frame.count + chunkSize - 1) / chunkSize
         func chunk(_ i: Int) -> RPCValue {
@@ -194,31 +198,40 @@ extension RPCPeer {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for i in 0..<count {
                         if i >= limit { try await group.next() }
+                        let arguments: [RPCValue] = [.string(messageKey), .int(Int64(i)), chunk(i), heartbeat]
                         group.addTask {
-                            _ = try await self.call(
-                                target: target, method: "\(cache).set",
-                                arguments: [.string(messageKey), .int(Int64(i)), chunk(i), heartbeat])
+                            try await self.cacheCall(target, "set", arguments, timeout: timeout, heartbeats: heartbeats)
                         }
                     }
                     try await group.waitForAll()
                 }
             } else {
                 for i in 0..<count {
-                    _ = try await call(
-                        target: target, method: "\(cache).append", arguments: [.string(messageKey), chunk(i), heartbeat])
+                    try await cacheCall(
+                        target, "append", [.string(messageKey), chunk(i), heartbeat], timeout: timeout, heartbeats: heartbeats)
                 }
             }
-            _ = try await call(target: target, method: "\(cache).process", arguments: [.string(messageKey), heartbeat])
+            try await cacheCall(target, "process", [.string(messageKey), heartbeat], timeout: timeout, heartbeats: heartbeats)
         } catch {
-            _ = try? await call(target: target, method: "\(cache).remove", arguments: [.string(messageKey)])
+            // Clean-up only: a receiver that cannot answer soon drops the pieces with its session anyway.
+            try? await cacheCall(target, "remove", [.string(messageKey)], timeout: .seconds(10), heartbeats: true)
             throw error
         }
     }
 
+    /// Calls a method of `target`'s built-in `message_cache`.
+    private func cacheCall(
+        _ target: String, _ method: String, _ arguments: [RPCValue], timeout: Duration?, heartbeats: Bool
+    ) async throws {
+        let function = remoteFunction(target: target, method: "services.built-in.message_cache.\(method)")
+        guard case .remote(let remote) = function.kind else { return }
+        _ = try await call(remote, arguments: arguments, kwargs: nil, timeout: timeout, heartbeats: heartbeats)
+    }
+
     /// The `api_version` of a peer's built-in service (cached per peer).
-    private func builtInVersion(of target: String) async throws -> Int {
+    private func builtInVersion(of target: String, timeout: Duration? = nil) async throws -> Int {
         if let known = builtInVersions[target] { return known }
-        let builtIn = try await remoteService(of: target, id: "built-in")
+        let builtIn = try await remoteService(of: target, id: "built-in", timeout: timeout)
         let version = builtIn["config"]?["api_version"]?.intValue ?? 2
         builtInVersions[target] = version
         return version
