@@ -47,9 +47,6 @@ class _Queues:
             if entry[1] == 0:
                 del self._locks[key]
 
-    def __len__(self):
-        return len(self._locks)
-
 
 def is_in_order(function):
     """Whether `function` queues workflow calls (it came from `in_order` and was wrapped)."""

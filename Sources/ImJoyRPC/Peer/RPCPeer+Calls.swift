@@ -24,9 +24,16 @@ extension RPCPeer {
         target: String, method: String, arguments: [RPCValue] = [], kwargs: RPCObject? = nil,
         timeout: Duration? = nil
     ) async throws -> RPCValue {
+        try await call(target: target, method: method, arguments: arguments, kwargs: kwargs, timeout: timeout, heartbeats: true)
+    }
+
+    /// ``call(target:method:arguments:kwargs:timeout:)``, asking for heartbeats or not.
+    func call(
+        target: String, method: String, arguments: [RPCValue], kwargs: RPCObject?, timeout: Duration?, heartbeats: Bool
+    ) async throws -> RPCValue {
         let function = remoteFunction(target: target, method: method)
         guard case .remote(let remote) = function.kind else { return .null }
-        return try await call(remote, arguments: arguments, kwargs: kwargs, timeout: timeout)
+        return try await call(remote, arguments: arguments, kwargs: kwargs, timeout: timeout, heartbeats: heartbeats)
     }
 
     /// Calls `method` on `target` and returns the result undecoded (for relaying it verbatim).
@@ -223,9 +230,9 @@ extension RPCPeer {
     private func cacheCall(
         _ target: String, _ method: String, _ arguments: [RPCValue], timeout: Duration?, heartbeats: Bool
     ) async throws {
-        let function = remoteFunction(target: target, method: "services.built-in.message_cache.\(method)")
-        guard case .remote(let remote) = function.kind else { return }
-        _ = try await call(remote, arguments: arguments, kwargs: nil, timeout: timeout, heartbeats: heartbeats)
+        _ = try await call(
+            target: target, method: "services.built-in.message_cache.\(method)", arguments: arguments, kwargs: nil,
+            timeout: timeout, heartbeats: heartbeats)
     }
 
     /// The `api_version` of a peer's built-in service (cached per peer).

@@ -19,8 +19,11 @@ struct BatchRunner: Sendable {
         var queuesWorkflowCalls = false
     }
 
-    /// The key of a plugin service's config that says it queues calls carrying the same `_workflow_id`.
-    static let workflowCallsInOrder = "workflow_calls_in_order"
+    /// Whether a plugin service's config says it queues calls carrying the same `_workflow_id`
+    /// (`workflow_calls_in_order`).
+    static func queuesWorkflowCalls(config: RPCValue?) -> Bool {
+        config?["workflow_calls_in_order"]?.boolValue ?? false
+    }
 
     let plan: BatchPlan
     let steps: [ReadyStep]
@@ -78,7 +81,7 @@ struct BatchRunner: Sendable {
                     throw CommandFailure("\(where_)'\(step.plugin)' exports no run function; name one of its ops with --op")
                 }
                 run = function
-                queues = apis[step.plugin]?["config"]?[workflowCallsInOrder]?.boolValue ?? false
+                queues = queuesWorkflowCalls(config: apis[step.plugin]?["config"])
                 if let config = sources[step.plugin]?.config {
                     defaults = (try? Op.main(of: config).form.defaultValues) ?? [:]
                 } else if let ui = apis[step.plugin]?["ui"]?.stringValue {
@@ -92,7 +95,7 @@ struct BatchRunner: Sendable {
                     throw CommandFailure("\(where_)the op '\(op)' of '\(step.plugin)' has no run function")
                 }
                 run = function
-                queues = service["config"]?[workflowCallsInOrder]?.boolValue ?? false
+                queues = queuesWorkflowCalls(config: service["config"])
                 if let ui = service["ui"]?.stringValue { defaults = (try? UIForm.parse(ui).defaultValues) ?? [:] }
             }
             var config = defaults
@@ -122,9 +125,9 @@ struct BatchRunner: Sendable {
         // order (its gate). A plugin that queues one workflow run's calls (ImJoy's Python runtime) gets the next
         // input while it still works on the current one, so it never waits for a round trip through the engine
         // between two inputs, and still runs them one at a time; the next call goes once the one before it is
-        // wholly sent (a chunked one takes several round trips), so they arrive in input order. Any other step
-        // has one input at a time in flight. With a time limit per step, one at a time too: a queued call's wait would count against it.
-        // An input's result files are written while the next inputs run (a few at most wait for the disk).
+        // wholly sent (a chunked one takes several round trips), so they arrive in input order. Any other step,
+        // and every step under a time limit (a queued call's wait would count against it), has one input at a
+        // time in flight. An input's result files are written while the next inputs run (a few at most wait for the disk).
         // Results are reported in input order.
         let capacities = steps.map { step in sequential || stepTimeout != nil || !step.queuesWorkflowCalls ? 1 : 2 }
         let depth = sequential ? 1 : max(1, min(capacities.reduce(0, +), inputs.count))
